@@ -163,8 +163,8 @@ def normalize_batch_label(value: object, n_responses: int) -> str:
     letters = BATCH_LETTERS[:n_responses]
     if ranking == "":
         raise ValueError("the ranking is empty")
-    if len(ranking) == len(BATCH_LETTERS) and sorted(ranking) == sorted(BATCH_LETTERS):
-        ranking = "".join(letter for letter in ranking if letter in letters)
+    if n_responses == len(BATCH_LETTERS) - 1 and sorted(ranking) == sorted(BATCH_LETTERS):
+        ranking = ranking.replace(BATCH_LETTERS[-1], "")
     if sorted(ranking) != sorted(letters):
         raise ValueError(
             f"ranking {value!r} is not a permutation of {letters} ({n_responses} responses)"

@@ -1,0 +1,107 @@
+"""Shared fixtures: a release directory laid out from the real excerpt, and built repos.
+
+Hugging Face caches go to a temporary directory and the Hub is off, so tests
+never touch the user's cache or the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+_HF_HOME = tempfile.mkdtemp(prefix="mllm-judge-tests-hf-")
+os.environ["HF_HOME"] = _HF_HOME
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+
+import pytest  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
+
+EXCERPT = Path(__file__).parent / "data" / "real_excerpt"
+
+# Where each excerpt file sits in the GitHub layout of the release (see its README).
+EXCERPT_LAYOUT = {
+    "Dataset/Benchmark_Lite/score_lite.jsonl": ["score.jsonl", "score_more.jsonl"],
+    "Dataset/Benchmark_Lite/pair_lite.jsonl": ["pair.jsonl"],
+    "Dataset/Benchmark/pair.jsonl": ["pair_more.jsonl"],
+    "Dataset/Benchmark/batch.jsonl": ["batch.jsonl", "batch_more.jsonl"],
+    "MLLM-as-a-Judge-Hard/Batch.jsonl": ["hard_batch.jsonl"],
+}
+
+
+def draw_stand_in(path: Path, seed: int) -> None:
+    """A small JPEG that differs per image, standing in for a release image."""
+    image = Image.new("RGB", (64, 48), ((seed * 37) % 256, (seed * 91) % 256, (seed * 53) % 256))
+    ImageDraw.Draw(image).text((4, 4), str(seed), fill=(255, 255, 255))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, format="JPEG", quality=90)
+
+
+def numbered_images(lines: list[str]) -> set[str]:
+    """The numbered image files (`12.jpg`, as all release images are) that valid lines name."""
+    names = set()
+    for line in lines:
+        try:
+            name = json.loads(line)["image_path"].removeprefix("image/")
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+        if Path(name).stem.isdigit() and "/" not in name:
+            names.add(name)
+    return names
+
+
+def lay_out_release(root: Path, files: dict[str, list[str]]) -> Path:
+    """Write JSONL lines to their release paths and draw every image they name."""
+    names: set[str] = set()
+    for relative, lines in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(line if line.endswith("\n") else line + "\n" for line in lines), encoding="utf-8")
+        names |= numbered_images(lines)
+    for name in sorted(names):
+        draw_stand_in(root / "Dataset" / "image" / name, seed=int(Path(name).stem))
+    return root
+
+
+def excerpt_lines() -> dict[str, list[str]]:
+    return {
+        relative: [line for source in sources for line in (EXCERPT / source).read_text(encoding="utf-8").splitlines(keepends=True)]
+        for relative, sources in EXCERPT_LAYOUT.items()
+    }
+
+
+def hard_benchmark_twin() -> str:
+    """The benchmark record the Hard batch record (id 540, no label) joins to.
+
+    The excerpt holds the Hard record but not its benchmark line; this line has
+    the same instruction id, responders and answers, as the release's benchmark
+    file does, plus a human ranking.
+    """
+    hard = json.loads((EXCERPT / "hard_batch.jsonl").read_text(encoding="utf-8"))
+    answers = [hard[f"answer{i}"] for i in range(4)]
+    record = {key: hard[key] for key in ("id", "instruction", "image_path", "original_dataset")}
+    return json.dumps({**record, "answers": answers, "human_answer": "CBDA"}, ensure_ascii=False)
+
+
+@pytest.fixture
+def real_release(tmp_path: Path) -> Path:
+    """A release directory holding every record of the real excerpt, in the GitHub layout."""
+    files = excerpt_lines()
+    files["Dataset/Benchmark/batch.jsonl"].append(hard_benchmark_twin())
+    return lay_out_release(tmp_path / "release", files)
+
+
+@pytest.fixture(scope="session")
+def mini_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dataset_scripts.build import build_mini
+
+    return build_mini(tmp_path_factory.mktemp("mini") / "mllm-judge").out_dir
+
+
+@pytest.fixture(scope="session")
+def cleanup_hf_home():
+    yield
+    shutil.rmtree(_HF_HOME, ignore_errors=True)
