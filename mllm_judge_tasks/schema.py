@@ -12,7 +12,8 @@ from datasets import ClassLabel, Features, Image, List, Value
 TASKS = ("score", "pair", "batch")
 # Config name prefix of each subset of the release; "" is the full benchmark.
 SUBSETS = {"": "benchmark", "lite_": "Lite", "hq_": "HQ", "hard_": "Hard"}
-CONFIGS = tuple(prefix + task for prefix in SUBSETS for task in TASKS)
+# The release has no Lite batch file.
+CONFIGS = tuple(prefix + task for prefix in SUBSETS for task in TASKS if prefix + task != "lite_batch")
 
 SCORE_RANGE = (1, 5)
 PAIR_LABELS = ("A", "B", "tie")

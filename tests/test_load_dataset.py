@@ -1,5 +1,6 @@
 """`datasets.load_dataset` on built directories, by name from the parent and by absolute path, offline."""
 
+import json
 import os
 
 import pytest
@@ -10,6 +11,7 @@ from dataset_scripts.assemble import assemble_release
 from dataset_scripts.build import build_from_release
 from dataset_scripts.mini import make_mini_benchmark
 from mllm_judge_tasks import schema
+from conftest import excerpt_lines, lay_out_release
 
 
 def assert_rows_round_trip(loaded, rows, task):
@@ -52,3 +54,41 @@ def test_mini_holds_the_promised_sizes(mini_repo):
     assert set(pair.features["human"].int2str(pair["human"])) == {"A", "B", "tie"}
     batch = load_dataset(str(mini_repo), "batch", split="test")
     assert {len(item) for item in batch["responses"]} == {3, 4}
+
+
+def unlabelled(lines, **extra):
+    """Subset-file copies of benchmark lines: no human label (as in HQ/Hard), official extras added."""
+    out = []
+    for line in lines:
+        record = json.loads(line)
+        for key in ("human", "human_answer"):
+            record.pop(key, None)
+        out.append(json.dumps({**record, **extra}, ensure_ascii=False))
+    return out
+
+
+def test_all_eleven_configs_round_trip(tmp_path, monkeypatch):
+    files = excerpt_lines()
+    score = files["Dataset/Benchmark_Lite/score_lite.jsonl"]
+    pair = files["Dataset/Benchmark/pair.jsonl"]
+    batch = files["Dataset/Benchmark/batch.jsonl"]
+    files["Dataset/Benchmark/score.jsonl"] = score
+    files["Dataset/Hard & HQ/HQ/Score.jsonl"] = unlabelled(score[:4])
+    files["Dataset/Hard & HQ/Hard/Score.jsonl"] = unlabelled(score[4:8])
+    files["MLLM-as-a-Judge-HQ/Pair.jsonl"] = unlabelled(pair, evaluator={"judge_human": "A", "name": "gpt4"})
+    files["MLLM-as-a-Judge-Hard/Pair.jsonl"] = unlabelled(pair[:1])
+    files["MLLM-as-a-Judge-HQ/Batch.jsonl"] = unlabelled(batch[:2])
+    files["MLLM-as-a-Judge-Hard/Batch.jsonl"] = unlabelled(batch[2:])
+    release = lay_out_release(tmp_path / "release", files)
+    assembly = assemble_release(release)
+    assert assembly.problems == []
+    assert set(assembly.rows) == set(schema.CONFIGS)
+    hq_pair = {row["id"]: row for row in assembly.rows["hq_pair"]}
+    assert hq_pair["pair-2"]["human"] == "A"  # joined from the benchmark
+    assert json.loads(hq_pair["pair-2"]["extra"])["evaluator"]["judge_human"] == "A"
+    assert {row["id"] for row in assembly.rows["lite_score"]} <= {row["id"] for row in assembly.rows["score"]}
+    build_from_release(release, tmp_path / "mllm-judge")
+    monkeypatch.chdir(tmp_path)
+    for config in schema.CONFIGS:
+        loaded = load_dataset("mllm-judge", config, split="test")
+        assert_rows_round_trip(loaded, assembly.rows[config], schema.task_of_config(config))
