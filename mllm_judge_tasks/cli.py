@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -61,6 +62,28 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse(args: argparse.Namespace) -> int:
+    """Judge texts (JSON strings, one per line) → one JSON verdict object per line."""
+    from mllm_judge_tasks.verdicts import parse_verdict
+
+    name = str(args.file) if args.file else "<stdin>"
+    handle = args.file.open(encoding="utf-8") if args.file else sys.stdin
+    bad = 0
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                text = json.loads(line)
+                if not isinstance(text, str):
+                    raise ValueError(f"expected a JSON string, got {type(text).__name__}")
+            except ValueError as error:
+                bad += 1
+                print(f"{name}:{number}: not a JSON string ({error})", file=sys.stderr)
+                print(json.dumps({"verdict": None, "reason": f"line {number} is not a JSON string"}))
+                continue
+            print(json.dumps(parse_verdict(args.task, text, args.n_responses).to_json(), ensure_ascii=False))
+    return 1 if bad else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mllm-judge", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="the main job on the embedded default: build the mini benchmark and load it")
     demo.add_argument("--out", type=Path, help="where to build (default: a new temporary directory)")
     demo.set_defaults(run=_demo)
+
+    parse = commands.add_parser("parse", help="parse judge texts (JSON strings, one per line) into verdicts")
+    parse.add_argument("file", nargs="?", type=Path, help="input file (default: standard input)")
+    parse.add_argument("--task", required=True, choices=("score", "pair", "batch"))
+    parse.add_argument("--n-responses", type=int, default=4, choices=(3, 4), help="answers per batch item")
+    parse.set_defaults(run=_parse)
     return parser
 
 

@@ -1,0 +1,175 @@
+"""The verdict parser: real judge outputs of the release, the protocol's variants, and fuzzing."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mllm_judge_tasks.verdicts import NoVerdict, parse_batch_verdict, parse_pair_verdict, parse_score_verdict, parse_verdict
+from conftest import EXCERPT
+
+JUDGE_FILES = ["judge_outputs.jsonl", "judge_outputs_score.jsonl", "judge_outputs_pair.jsonl", "judge_outputs_batch.jsonl"]
+
+
+def released_judge_outputs():
+    for name in JUDGE_FILES:
+        for number, line in enumerate((EXCERPT / name).read_text(encoding="utf-8").splitlines(), start=1):
+            yield f"{name}:{number}", json.loads(line)
+
+
+def holds_a_marker_or_key(raw: str) -> bool:
+    """Whether the text itself states a verdict (a marker, a verdict key, or nothing but a value)."""
+    return "[" in raw or "Judgement" in raw or raw.replace("</s>", "").strip().isdigit()
+
+
+def normalised(value):
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+def test_agreement_with_the_released_verdicts():
+    agree = with_verdict = no_verdict = 0
+    for where, record in released_judge_outputs():
+        parsed = parse_verdict(record["task"], record["raw"])
+        released = record["official"] if record["official"] is not None else record["expected"]
+        if holds_a_marker_or_key(record["raw"]):
+            with_verdict += 1
+            assert parsed.verdict == normalised(released), where
+            agree += 1
+        else:
+            # The text argues but states no verdict (the release kept one in a separate field): never guessed.
+            assert parsed.verdict is None and parsed.reason is NoVerdict.NO_MARKER, where
+            no_verdict += 1
+    print(f"\nreal excerpt: {agree}/{with_verdict} texts holding a verdict agree with the release; "
+          f"{no_verdict}/{no_verdict} texts without one reported as 'no verdict'")
+    assert with_verdict == 14 and no_verdict == 5
+
+
+@pytest.mark.parametrize(
+    "text, verdict",
+    [
+        ("[[4]]", 4),
+        ("Judgement: [[2]]", 2),
+        ('{"Analysis": "fine", "Judgement": "[[5]]"}', 5),
+        ("Judgement: 3", 3),
+        ("Judgement:4Explanation: good", 4),
+        ("4</s>", 4),
+        ("Scores go from [[1]] to [[5]]. Judgement: [[3]]", 3),
+        ("First I thought [[2]], but on reflection [[4]]", 4),
+    ],
+)
+def test_score_variants(text, verdict):
+    assert parse_score_verdict(text).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("", NoVerdict.EMPTY),
+        ("I'm sorry, I cannot evaluate images.", NoVerdict.REFUSAL),
+        ("The response is good and deserves a 4.", NoVerdict.NO_MARKER),
+        ("Judgement: [[7]]", NoVerdict.OUT_OF_RANGE),
+        ("[[0]]", NoVerdict.OUT_OF_RANGE),
+        ("[[3.5]]", NoVerdict.OUT_OF_RANGE),
+    ],
+)
+def test_score_without_a_valid_verdict_gives_the_reason(text, reason):
+    parsed = parse_score_verdict(text)
+    assert parsed.verdict is None and parsed.reason is reason
+
+
+@pytest.mark.parametrize(
+    "text, verdict",
+    [
+        ("[[A]]", "A"),
+        ("[[C]]", "C"),
+        ("Judgement: [[B]]</s>", "B"),
+        ("{Judgement: B", "B"),
+        ('{"Judgement": "[[C]]"}', "C"),
+        ("A", "A"),
+        ("Judgement: tie", "C"),
+        ("Assistant [[A]] is wordy; in the end [[B]]", "B"),
+    ],
+)
+def test_pair_variants(text, verdict):
+    assert parse_pair_verdict(text).verdict == verdict
+
+
+@pytest.mark.parametrize("text", ["Assistant A is better.", "Both are fine, A and B.", "[[D]]", "Judgement: Assistant B"])
+def test_pair_never_guesses_from_prose(text):
+    assert parse_pair_verdict(text).verdict is None
+
+
+@pytest.mark.parametrize(
+    "text, verdict",
+    [
+        ("[[B]], [[D]], [[A]], [[C]]", "BDAC"),
+        ("[[D], [A], [C], [B]]", "DACB"),
+        ("Ranking: [[C], [D], [A], [B]] }}", "CDAB"),
+        ("Rank: [[B], [A], [D], [C]] }}", "BADC"),
+        ("{Judgement: [B,C,A,D]}", "BCAD"),
+        ("D > A > C > B", "DACB"),
+        ("Judgement: CBAD", "CBAD"),
+    ],
+)
+def test_batch_variants(text, verdict):
+    assert parse_batch_verdict(text).verdict == verdict
+
+
+@pytest.mark.parametrize("text", ["[[A]], [[B]], [[C]]", "[[A]], [[A]], [[B]], [[C]]", "[[A]], [[B]], [[C]], [[E]]"])
+def test_batch_too_few_or_repeated_letters_are_invalid(text):
+    parsed = parse_batch_verdict(text)
+    assert parsed.verdict is None and parsed.reason is NoVerdict.INVALID_RANKING
+
+
+def test_batch_three_answers():
+    assert parse_batch_verdict("[[C]], [[A]], [[B]]", n_responses=3).verdict == "CAB"
+    assert parse_batch_verdict("[[C]], [[A]], [[D]], [[B]]", n_responses=3).verdict == "CAB"
+    assert parse_batch_verdict("[[C]], [[A]]", n_responses=3).verdict is None
+
+
+def test_batch_letters_in_prose_are_not_a_ranking():
+    assert parse_batch_verdict("Assistants A, B, C and D all answer correctly.").verdict is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text())
+def test_parsers_are_total(text):
+    for task in ("score", "pair", "batch"):
+        parsed = parse_verdict(task, text)
+        assert (parsed.verdict is None) != (parsed.reason is None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_characters="[]"), max_size=200), st.integers(1, 5), st.text(alphabet=st.characters(blacklist_characters="[]"), max_size=50))
+def test_a_final_score_marker_is_found_in_any_prose(prose, score, tail):
+    text = f"{prose}\nJudgement: [[{score}]]{tail}"
+    assert parse_score_verdict(text).verdict == score
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.permutations("ABCD"), st.text(alphabet=st.characters(blacklist_characters="[]"), max_size=200))
+def test_a_ranking_is_found_after_any_prose(order, prose):
+    text = prose + " Judgement: " + ", ".join(f"[[{letter}]]" for letter in order)
+    assert parse_batch_verdict(text).verdict == "".join(order)
+
+
+def test_parse_command_reads_json_strings_and_writes_verdicts(tmp_path):
+    lines = [json.dumps(t) for t in ("Judgement: [[A]]", "Assistant B is better", "[[C]]")] + ["not json"]
+    source = tmp_path / "outputs.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    done = subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "parse", "--task", "pair", str(source)],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert out[:3] == [{"verdict": "A", "reason": None}, {"verdict": None, "reason": "no verdict in the text"},
+                       {"verdict": "C", "reason": None}]
+    assert out[3]["verdict"] is None and "line 4" in out[3]["reason"]
+    assert done.returncode == 1 and f"{source}:4" in done.stderr
+
+
+def test_parse_command_reads_stdin():
+    done = subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "parse", "--task", "batch"],
+                          input=json.dumps("D > A > C > B") + "\n", capture_output=True, text=True)
+    assert done.returncode == 0 and json.loads(done.stdout) == {"verdict": "DACB", "reason": None}
