@@ -1,0 +1,146 @@
+"""Everything reported for one task: pooled, per source, the paper's average, CIs, parse rate.
+
+The paper computes each metric per source dataset and averages over the
+datasets that have a result (its "Average" column); we report that average,
+the per-source values and the pooled value. Outputs with no verdict are left
+out of the metrics and counted in the parse rate. Confidence intervals are
+percentile bootstraps (scipy.stats.bootstrap); for the average they resample
+within each source, so every resample keeps the dataset mix of the benchmark.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from .agreement import HEADLINE, METRICS, TIE, pair_confusion, ranking_distance
+
+DEFAULT_RESAMPLES = 1000
+
+
+@dataclass(frozen=True)
+class JudgedItem:
+    """One judged item: the parsed verdict (None when it did not parse) and the human label."""
+
+    id: str
+    source: str
+    human: int | str
+    verdict: int | str | None
+    reason: str | None = None
+
+
+def _nan_to_none(value: float) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _clean(metrics: dict) -> dict:
+    return {key: _nan_to_none(value) for key, value in metrics.items()}
+
+
+def _per_item_statistic(task: str, items: Sequence[JudgedItem]) -> Callable[[np.ndarray], np.ndarray]:
+    """The headline metric as a function of resampled index arrays (last axis = items)."""
+    verdicts = [item.verdict for item in items]
+    humans = [item.human for item in items]
+    if task == "score":
+        judge, human = np.asarray(verdicts, float), np.asarray(humans, float)
+
+        def pearson(index: np.ndarray) -> np.ndarray:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                return np.asarray(stats.pearsonr(judge[index], human[index], axis=-1).statistic)
+
+        return pearson
+    if task == "pair":
+        judge, human = np.asarray(verdicts, object), np.asarray(humans, object)
+        counted = (judge != TIE) & (human != TIE)
+        correct = counted & (judge == human)
+
+        def accuracy(index: np.ndarray) -> np.ndarray:
+            with np.errstate(all="ignore"):
+                return correct[index].sum(-1) / counted[index].sum(-1)
+
+        return accuracy
+    distance = np.asarray([ranking_distance(j, h) for j, h in zip(verdicts, humans)])
+    return lambda index: distance[index].mean(-1)
+
+
+def _interval(result) -> list[float | None]:
+    low, high = result.confidence_interval
+    return [_nan_to_none(float(low)), _nan_to_none(float(high))]
+
+
+def _bootstrap(samples: list[np.ndarray], statistic, resamples: int, seed: int) -> list[float | None]:
+    if resamples <= 0 or any(len(sample) < 2 for sample in samples):
+        return [None, None]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        result = stats.bootstrap(
+            # scipy passes axis=-1; our statistics always reduce the last axis.
+            tuple(samples), lambda *indices, axis=-1: statistic(*indices), vectorized=True, paired=False, n_resamples=resamples,
+            method="percentile", rng=np.random.default_rng(seed),
+        )
+    return _interval(result)
+
+
+def headline_intervals(task: str, parsed: Sequence[JudgedItem], resamples: int, seed: int) -> dict:
+    """95% CIs of the headline metric: pooled, and of the per-source average."""
+    per_item = _per_item_statistic(task, parsed)
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for index, item in enumerate(parsed):
+        by_source[item.source].append(index)
+    sources = [np.asarray(indices) for indices in by_source.values()]
+
+    def average(*indices: np.ndarray) -> np.ndarray:
+        values = np.stack([np.broadcast_to(per_item(index), np.shape(index)[:-1]) for index in indices])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return np.nanmean(values, axis=0)
+
+    return {
+        "pooled": _bootstrap([np.arange(len(parsed))], per_item, resamples, seed),
+        "average": _bootstrap(sources, average, resamples, seed),
+    }
+
+
+def task_report(task: str, items: Sequence[JudgedItem], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> dict:
+    """Every number reported for `task` ("score", "pair" or "batch") over judged items."""
+    metric = METRICS[task]
+    parsed = [item for item in items if item.verdict is not None]
+    by_source: dict[str, list[JudgedItem]] = defaultdict(list)
+    for item in items:
+        by_source[item.source].append(item)
+    per_source = {}
+    for source, source_items in sorted(by_source.items()):
+        ok = [item for item in source_items if item.verdict is not None]
+        per_source[source] = {
+            **_clean(metric([i.verdict for i in ok], [i.human for i in ok])),
+            "n": len(source_items),
+            "parse_rate": len(ok) / len(source_items),
+        }
+    average = {}
+    for name in metric([], []):
+        values = [entry[name] for entry in per_source.values() if entry[name] is not None]
+        average[name] = float(np.mean(values)) if values else None
+    report = {
+        "headline": HEADLINE[task],
+        "n": len(items),
+        "parsed": len(parsed),
+        "parse_rate": len(parsed) / len(items) if items else None,
+        "no_verdict_reasons": dict(Counter(item.reason for item in items if item.verdict is None)),
+        "average": average,
+        "pooled": _clean(metric([i.verdict for i in parsed], [i.human for i in parsed])),
+        "per_source": per_source,
+        "ci95": headline_intervals(task, parsed, resamples, seed),
+    }
+    if task == "pair":
+        report["confusion"] = {
+            "labels": ["A", "B", "C (tie)"],
+            "rows_human_columns_judge": pair_confusion([i.verdict for i in parsed], [i.human for i in parsed]),
+        }
+    return report
