@@ -1,0 +1,148 @@
+"""Hooks the task YAML files name. They stay thin: prompts, parsing and metrics live
+in `mllm_judge_tasks.prompts`, `.verdicts` and `.metrics`, shared with the scorer.
+
+lmms-eval loads this file by path, so imports are absolute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from mllm_judge_tasks import prompts
+from mllm_judge_tasks.metrics.agreement import HEADLINE
+from mllm_judge_tasks.metrics.report import JudgedItem, task_report
+from mllm_judge_tasks.schema import PAIR_LABELS, PAIR_TIE_LETTER
+from mllm_judge_tasks.verdicts import parse_verdict
+
+DEFAULT_DATASET = "mllm-judge/mllm-as-a-judge"
+
+
+def _dataset_path() -> str:
+    """The Hub id by default; `MLLM_JUDGE_DATASET` names a built directory or another Hub id."""
+    chosen = os.environ.get("MLLM_JUDGE_DATASET", DEFAULT_DATASET)
+    return str(Path(chosen).resolve()) if Path(chosen).is_dir() else chosen
+
+
+# Read when lmms-eval loads a task YAML (`dataset_path: !function hooks.DATASET_PATH`
+# re-executes this file), so the variable takes effect without editing YAML.
+DATASET_PATH = _dataset_path()
+
+
+def _setting(kwargs: dict | None) -> str:
+    return (kwargs or {}).get("setting", "plain")
+
+
+@lru_cache(maxsize=1)
+def _descriptions() -> dict[str, str]:
+    """Image descriptions from the JSONL file `MLLM_JUDGE_DESCRIPTIONS` ({"image_file", "description"} lines)."""
+    path = os.environ.get("MLLM_JUDGE_DESCRIPTIONS")
+    if not path:
+        return {}
+    table = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                record = json.loads(line)
+                table[str(record["image_file"])] = str(record["description"])
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: expected {{\"image_file\", \"description\"}} ({error})") from None
+    return table
+
+
+def _description(doc: dict) -> str | None:
+    return doc.get("image_description") or _descriptions().get(doc.get("image_file", ""))
+
+
+def _task(kwargs: dict | None) -> str:
+    return (kwargs or {})["task"]
+
+
+def doc_to_messages(doc: dict, lmms_eval_specific_kwargs: dict | None = None) -> list[dict]:
+    return prompts.judge_messages(_task(lmms_eval_specific_kwargs), doc, _setting(lmms_eval_specific_kwargs), _description(doc))
+
+
+def doc_to_text(doc: dict, lmms_eval_specific_kwargs: dict | None = None) -> str:
+    return prompts.judge_prompt(_task(lmms_eval_specific_kwargs), doc, _setting(lmms_eval_specific_kwargs), _description(doc))
+
+
+def doc_to_visual(doc: dict) -> list:
+    return [doc["image"].convert("RGB")]
+
+
+def doc_to_no_visual(doc: dict) -> list:
+    """The text-only settings (no figure, vision expert) show no image."""
+    return []
+
+
+def _human(task: str, doc: dict):
+    if task == "pair":
+        label = PAIR_LABELS[doc["human"]] if isinstance(doc["human"], int) else doc["human"]
+        return PAIR_TIE_LETTER if label == "tie" else label
+    return doc["human_score"] if task == "score" else doc["human_ranking"]
+
+
+def _process(task: str, doc: dict, results: list[str]) -> dict:
+    """One sample's judged item: the parsed verdict, or None with the reason, beside the human label."""
+    text = results[0] if results else ""
+    n_responses = len(doc["responses"]) if task == "batch" else 4
+    parsed = parse_verdict(task, text, n_responses)
+    item = {
+        "id": doc["id"],
+        "source": doc["source"],
+        "human": _human(task, doc),
+        "verdict": parsed.verdict,
+        "reason": None if parsed.reason is None else parsed.reason.value,
+    }
+    return {HEADLINE[task]: item, "parse_rate": item, "details": item}
+
+
+def process_score(doc: dict, results: list[str]) -> dict:
+    return _process("score", doc, results)
+
+
+def process_pair(doc: dict, results: list[str]) -> dict:
+    return _process("pair", doc, results)
+
+
+def process_batch(doc: dict, results: list[str]) -> dict:
+    return _process("batch", doc, results)
+
+
+def _report(task: str, items: list[dict]) -> dict:
+    return task_report(task, [JudgedItem(**item) for item in items])
+
+
+def _headline(task: str, items: list[dict]) -> float | None:
+    """The paper's number: the headline metric averaged over source datasets."""
+    return _report(task, items)["average"][HEADLINE[task]] if items else None
+
+
+def score_pearson(items: list[dict]) -> float | None:
+    return _headline("score", items)
+
+
+def pair_accuracy_no_tie(items: list[dict]) -> float | None:
+    return _headline("pair", items)
+
+
+def batch_edit_distance(items: list[dict]) -> float | None:
+    return _headline("batch", items)
+
+
+def parse_rate(items: list[dict]) -> float:
+    return sum(item["verdict"] is not None for item in items) / len(items) if items else 0.0
+
+
+def score_details(items: list[dict]) -> dict:
+    return _report("score", items)
+
+
+def pair_details(items: list[dict]) -> dict:
+    return _report("pair", items)
+
+
+def batch_details(items: list[dict]) -> dict:
+    return _report("batch", items)

@@ -1,0 +1,68 @@
+"""The real lmms-eval CLI runs our tasks over the mini benchmark with the dummy model;
+every metric is read from results.json (the CLI exits 0 even when a run crashes)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mllm_judge_tasks.tasks import TASKS_DIR
+
+# One fixed answer that parses as a verdict in all three tasks: [[A]] for pair,
+# the ranking A, B, C, D for batch, and the last score marker [[3]] for score.
+# (No commas: lmms-eval splits --model_args on them.)
+DUMMY_RESPONSE = "Judgement: [[A]] [[B]] [[C]] [[D]] overall [[3]]"
+
+
+def run_lmms_eval(tmp_path: Path, mini_repo: Path, *args: str, env: dict | None = None) -> dict:
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "lmms_eval", "--model", "dummy", "--model_args", f"response={DUMMY_RESPONSE}",
+         "--output_path", str(out), "--log_samples", *args],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd=tmp_path, timeout=900,
+        env={**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), **(env or {})},
+    )
+    results = sorted(out.rglob("*results.json"))
+    assert results, f"no results.json; lmms-eval said:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return {"results": json.loads(results[-1].read_text()), "samples": sorted(out.rglob("*samples_*.jsonl"))}
+
+
+@pytest.fixture(scope="module")
+def group_run(tmp_path_factory, mini_repo):
+    return run_lmms_eval(tmp_path_factory.mktemp("lmms"), mini_repo, "--tasks", "mllm_judge")
+
+
+def test_every_metric_lands_in_results_json(group_run):
+    results = group_run["results"]["results"]
+    score, pair, batch = results["mllm_judge_score"], results["mllm_judge_pair"], results["mllm_judge_batch"]
+    assert score["parse_rate,none"] == pair["parse_rate,none"] == batch["parse_rate,none"] == 1.0
+    # A constant score of 3 has no correlation: reported as undefined, not as 0.
+    assert score["pearson,none"] is None
+    assert score["details,none"]["pooled"]["mae"] > 0
+    details = pair["details,none"]
+    assert pair["accuracy_no_tie,none"] == pytest.approx(details["average"]["accuracy_no_tie"])
+    confusion = details["confusion"]["rows_human_columns_judge"]
+    # The judge always says A: only the first column is filled, with every pair.
+    assert [row[1] + row[2] for row in confusion] == [0, 0, 0]
+    assert sum(row[0] for row in confusion) == 300
+    assert set(details["per_source"]) == {"mini-chart", "mini-color", "mini-count", "mini-text"}
+    low, high = details["ci95"]["average"]
+    assert low <= pair["accuracy_no_tie,none"] <= high
+    assert 0 < batch["edit_distance,none"] < 1
+    assert batch["details,none"]["pooled"]["top1_agreement"] >= 0
+
+
+def test_sample_lines_carry_the_parsed_verdict(group_run):
+    lines = [json.loads(line) for path in group_run["samples"] if "batch" in path.name for line in path.read_text().splitlines()]
+    assert len(lines) == 50
+    item = lines[0]["details"]
+    assert item["verdict"] in ("ABCD", "ABC") and item["reason"] is None
+
+
+def test_include_path_and_the_plugins_variable_keep_working(tmp_path, mini_repo):
+    run = run_lmms_eval(tmp_path, mini_repo, "--tasks", "mllm_judge_pair_no_figure", "--include_path", str(TASKS_DIR),
+                        env={"LMMS_EVAL_PLUGINS": "mllm_judge_tasks"})
+    assert run["results"]["results"]["mllm_judge_pair_no_figure"]["parse_rate,none"] == 1.0
