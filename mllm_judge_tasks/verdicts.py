@@ -22,6 +22,7 @@ reported as invalid rather than repaired.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -89,6 +90,24 @@ def _no_verdict(text: str) -> ParsedVerdict:
     return ParsedVerdict(None, NoVerdict.NO_MARKER)
 
 
+def _parse_single(text: str, marker: re.Pattern, bare: re.Pattern, value: Callable[[str], ParsedVerdict]) -> ParsedVerdict:
+    """The rule of the module docstring for one-token verdicts (a score or a pair letter)."""
+    if not isinstance(text, str):
+        return ParsedVerdict(None, NoVerdict.EMPTY)
+    text = _clean(text)
+    for region in _key_regions(text):
+        found = marker.match(region.lstrip(" \t\"'*{")) or bare.match(region)
+        if found:
+            return value(found.group(1))
+    markers = marker.findall(text)
+    if markers:
+        return value(markers[-1])
+    whole = bare.fullmatch(text.strip(" \t\n\"'[](){}*.:"))
+    if whole:
+        return value(whole.group(1))
+    return _no_verdict(text)
+
+
 def _score_value(raw: str) -> ParsedVerdict:
     low, high = schema.SCORE_RANGE
     if raw.isdigit() and low <= int(raw) <= high:
@@ -96,49 +115,21 @@ def _score_value(raw: str) -> ParsedVerdict:
     return ParsedVerdict(None, NoVerdict.OUT_OF_RANGE)
 
 
-def parse_score_verdict(text: str) -> ParsedVerdict:
-    """An integer score 1..5 from a judge text (`[[4]]`, `Judgement: 4`, `4</s>`)."""
-    if not isinstance(text, str):
-        return ParsedVerdict(None, NoVerdict.EMPTY)
-    text = _clean(text)
-    for region in _key_regions(text):
-        marker = _SCORE_MARKER.match(region.lstrip(" \t\"'*{")) or _SCORE_BARE.match(region)
-        if marker:
-            return _score_value(marker.group(1))
-    markers = _SCORE_MARKER.findall(text)
-    if markers:
-        return _score_value(markers[-1])
-    bare = _SCORE_BARE.fullmatch(text.strip(" \t\n\"'[](){}*.:"))
-    if bare:
-        return _score_value(bare.group(1))
-    return _no_verdict(text)
-
-
 def _pair_value(raw: str) -> ParsedVerdict:
-    value = raw.upper()
-    if value == "TIE":
-        value = "C"
+    value = "C" if raw.upper() == "TIE" else raw.upper()
     if value in PAIR_VERDICTS:
         return ParsedVerdict(value)
     return ParsedVerdict(None, NoVerdict.OUT_OF_RANGE)
 
 
+def parse_score_verdict(text: str) -> ParsedVerdict:
+    """An integer score 1..5 from a judge text (`[[4]]`, `Judgement: 4`, `4</s>`)."""
+    return _parse_single(text, _SCORE_MARKER, _SCORE_BARE, _score_value)
+
+
 def parse_pair_verdict(text: str) -> ParsedVerdict:
     """"A", "B" or "C" (tie) from a judge text (`[[A]]`, `Judgement: [[C]]`, `{Judgement: B`)."""
-    if not isinstance(text, str):
-        return ParsedVerdict(None, NoVerdict.EMPTY)
-    text = _clean(text)
-    for region in _key_regions(text):
-        marker = _PAIR_MARKER.match(region.lstrip(" \t\"'*{")) or _PAIR_BARE.match(region)
-        if marker:
-            return _pair_value(marker.group(1))
-    markers = _PAIR_MARKER.findall(text)
-    if markers:
-        return _pair_value(markers[-1])
-    bare = _PAIR_BARE.fullmatch(text.strip(" \t\n\"'[](){}*.:"))
-    if bare:
-        return _pair_value(bare.group(1))
-    return _no_verdict(text)
+    return _parse_single(text, _PAIR_MARKER, _PAIR_BARE, _pair_value)
 
 
 def _ranking_value(raw: str, n_responses: int) -> ParsedVerdict:
