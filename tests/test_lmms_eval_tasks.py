@@ -32,7 +32,8 @@ def run_lmms_eval(tmp_path: Path, mini_repo: Path, *args: str, env: dict | None 
 
 @pytest.fixture(scope="module")
 def group_run(tmp_path_factory, mini_repo):
-    return run_lmms_eval(tmp_path_factory.mktemp("lmms"), mini_repo, "--tasks", "mllm_judge")
+    return run_lmms_eval(tmp_path_factory.mktemp("lmms"), mini_repo, "--tasks",
+                         "mllm_judge,mllm_judge_pair_swap,mllm_judge_batch_shuffled", "--repeats", "2")
 
 
 def test_every_metric_lands_in_results_json(group_run):
@@ -55,8 +56,21 @@ def test_every_metric_lands_in_results_json(group_run):
     assert batch["details,none"]["pooled"]["top1_agreement"] >= 0
 
 
+def test_bias_and_consistency_figures_land_in_results_json(group_run):
+    results = group_run["results"]["results"]
+    swap = results["mllm_judge_pair_swap"]["details,none"]
+    assert swap["n"] == 600
+    # Always "A": the first slot every time, so the two orders never agree.
+    assert swap["bias"]["position"] == {"pairs_judged_in_both_orders": 300, "position_consistency": 0.0,
+                                        "first_slot_rate": 1.0, "swap_consistent_accuracy": 0.0}
+    assert swap["bias"]["majority_consistency"] == 1.0  # two repeats, same answer
+    assert results["mllm_judge_pair"]["details,none"]["bias"]["length"]["human_prefers_longer"] is not None
+    shuffled = results["mllm_judge_batch_shuffled"]
+    assert shuffled["edit_distance,none"] != results["mllm_judge_batch"]["edit_distance,none"]
+
+
 def test_sample_lines_carry_the_parsed_verdict(group_run):
-    lines = [json.loads(line) for path in group_run["samples"] if "batch" in path.name for line in path.read_text().splitlines()]
+    lines = [json.loads(line) for path in group_run["samples"] if path.name.endswith("_samples_mllm_judge_batch.jsonl") for line in path.read_text().splitlines()]
     assert len(lines) == 50
     item = lines[0]["details"]
     assert item["verdict"] in ("ABCD", "ABC") and item["reason"] is None

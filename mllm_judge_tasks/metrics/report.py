@@ -19,20 +19,31 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from . import bias
 from .agreement import HEADLINE, METRICS, TIE, pair_confusion, ranking_distance
+from .consistency import majority_consistency
 
 DEFAULT_RESAMPLES = 1000
 
 
 @dataclass(frozen=True)
 class JudgedItem:
-    """One judged item: the parsed verdict (None when it did not parse) and the human label."""
+    """One judged item: the parsed verdict (None when it did not parse) and the human label.
+
+    The optional fields feed the bias figures: `verdicts` holds every repeat's
+    verdict, `lengths` and `responders` the shown answers' lengths and makers
+    (in display order), `order` whether a pair is shown as released or swapped.
+    """
 
     id: str
     source: str
     human: int | str
     verdict: int | str | None
     reason: str | None = None
+    verdicts: tuple = ()
+    lengths: tuple = ()
+    responders: tuple = ()
+    order: str = "original"
 
 
 def _nan_to_none(value: float) -> float | None:
@@ -108,8 +119,37 @@ def headline_intervals(task: str, parsed: Sequence[JudgedItem], resamples: int, 
     }
 
 
-def task_report(task: str, items: Sequence[JudgedItem], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> dict:
-    """Every number reported for `task` ("score", "pair" or "batch") over judged items."""
+def bias_report(task: str, items: Sequence[JudgedItem], family: str | None = None) -> dict:
+    """Consistency and bias figures, each where the items carry what it needs."""
+    report: dict = {"majority_consistency": majority_consistency([item.verdicts for item in items])}
+    shown = [item for item in items if item.order == "original"]
+    verdicts, humans = [i.verdict for i in shown], [i.human for i in shown]
+    if task == "pair":
+        swapped = {item.id: item for item in items if item.order == "swapped"}
+        paired = [(item, swapped[item.id]) for item in shown if item.id in swapped]
+        if paired:
+            report["position"] = bias.position_bias(
+                [o.verdict for o, _ in paired], [s.verdict for _, s in paired], [o.human for o, _ in paired]
+            )
+        if all(len(item.lengths) == 2 for item in shown) and shown:
+            report["length"] = bias.pair_length_bias(verdicts, humans, [item.lengths for item in shown])
+        if family and all(len(item.responders) == 2 for item in shown) and shown:
+            report["self_preference"] = bias.pair_self_preference(verdicts, humans, [i.responders for i in shown], family)
+    if task == "score" and shown and all(len(item.lengths) == 1 for item in shown):
+        report["length"] = bias.score_length_bias(verdicts, humans, [item.lengths[0] for item in shown])
+        if family:
+            report["self_preference"] = bias.score_self_preference(verdicts, humans, [i.responders[0] for i in shown], family)
+    return report
+
+
+def task_report(
+    task: str, items: Sequence[JudgedItem], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, family: str | None = None
+) -> dict:
+    """Every number reported for `task` ("score", "pair" or "batch") over judged items.
+
+    `family` names the judge's own responder family (gpt4, gemini, llava,
+    cogvlm, qwen) for the self-preference figures.
+    """
     metric = METRICS[task]
     parsed = [item for item in items if item.verdict is not None]
     by_source: dict[str, list[JudgedItem]] = defaultdict(list)
@@ -137,6 +177,7 @@ def task_report(task: str, items: Sequence[JudgedItem], *, resamples: int = DEFA
         "pooled": _clean(metric([i.verdict for i in parsed], [i.human for i in parsed])),
         "per_source": per_source,
         "ci95": headline_intervals(task, parsed, resamples, seed),
+        "bias": bias_report(task, items, family),
     }
     if task == "pair":
         report["confusion"] = {

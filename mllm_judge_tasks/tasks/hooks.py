@@ -84,17 +84,43 @@ def _human(task: str, doc: dict):
     return doc["human_score"] if task == "score" else doc["human_ranking"]
 
 
-def _process(task: str, doc: dict, results: list[str]) -> dict:
-    """One sample's judged item: the parsed verdict, or None with the reason, beside the human label."""
-    text = results[0] if results else ""
+def _shown(task: str, doc: dict) -> tuple[list[str], list[str]]:
+    """The answers and their makers in display order."""
+    if task == "score":
+        return [doc["response"]], [doc["responder"]]
+    if task == "pair":
+        return [doc["response_a"], doc["response_b"]], [doc["responder_a"], doc["responder_b"]]
+    return list(doc["responses"]), list(doc["responders"])
+
+
+class KeepAllResponses:
+    """lmms-eval filter that keeps every repeat's response (its default keeps only the first),
+    so `--repeats n` reaches process_results and the consistency figure."""
+
+    def apply(self, resps, docs):
+        return [list(responses) for responses in resps]
+
+
+def _process(task: str, doc: dict, results: list) -> dict:
+    """One sample's judged item: the parsed verdict, or None with the reason, beside the human label.
+
+    With `--repeats n` every repeat is parsed; the first is the verdict scored,
+    all of them feed the consistency figure.
+    """
     n_responses = len(doc["responses"]) if task == "batch" else 4
-    parsed = parse_verdict(task, text, n_responses)
+    texts = results[0] if results and isinstance(results[0], list) else results
+    parsed = [parse_verdict(task, text, n_responses) for text in (texts or [""])]
+    responses, responders = _shown(task, doc)
     item = {
         "id": doc["id"],
         "source": doc["source"],
         "human": _human(task, doc),
-        "verdict": parsed.verdict,
-        "reason": None if parsed.reason is None else parsed.reason.value,
+        "verdict": parsed[0].verdict,
+        "reason": None if parsed[0].reason is None else parsed[0].reason.value,
+        "verdicts": [p.verdict for p in parsed],
+        "lengths": [len(text) for text in responses],
+        "responders": responders,
+        "order": doc.get("order", "original"),
     }
     return {HEADLINE[task]: item, "parse_rate": item, "details": item}
 
@@ -112,7 +138,9 @@ def process_batch(doc: dict, results: list[str]) -> dict:
 
 
 def _report(task: str, items: list[dict]) -> dict:
-    return task_report(task, [JudgedItem(**item) for item in items])
+    """`MLLM_JUDGE_FAMILY` (gpt4, gemini, llava, cogvlm, qwen) names the judge's family for self-preference."""
+    judged = [JudgedItem(**{**item, **{k: tuple(item[k]) for k in ("verdicts", "lengths", "responders")}}) for item in items]
+    return task_report(task, judged, family=os.environ.get("MLLM_JUDGE_FAMILY") or None)
 
 
 def _headline(task: str, items: list[dict]) -> float | None:
@@ -130,6 +158,38 @@ def pair_accuracy_no_tie(items: list[dict]) -> float | None:
 
 def batch_edit_distance(items: list[dict]) -> float | None:
     return _headline("batch", items)
+
+
+def pairs_in_both_orders(dataset):
+    """Every pair twice, as released and with A and B swapped (the human verdict swapped too)."""
+    swap = {0: 1, 1: 0, 2: 2}
+
+    def swapped(row: dict) -> dict:
+        return {**row, "response_a": row["response_b"], "response_b": row["response_a"],
+                "responder_a": row["responder_b"], "responder_b": row["responder_a"], "human": swap[row["human"]],
+                "order": "swapped"}
+
+    from datasets import concatenate_datasets
+
+    original = dataset.map(lambda row: {"order": "original"})
+    return concatenate_datasets([original, original.map(swapped)])
+
+
+def batch_shuffled(dataset):
+    """Answers of each batch item in an order shuffled by a seed fixed per item id; the ranking follows."""
+    import random
+
+    from mllm_judge_tasks.schema import BATCH_LETTERS, ranking_indices
+
+    def shuffle(row: dict) -> dict:
+        order = list(range(len(row["responses"])))
+        random.Random(row["id"]).shuffle(order)  # str seeds are stable across runs
+        new_letter = {BATCH_LETTERS[old]: BATCH_LETTERS[new] for new, old in enumerate(order)}
+        ranking = "".join(new_letter[letter] for letter in row["human_ranking"])
+        return {"responses": [row["responses"][i] for i in order], "responders": [row["responders"][i] for i in order],
+                "human_ranking": ranking, "human_ranking_indices": ranking_indices(ranking)}
+
+    return dataset.map(shuffle)
 
 
 def parse_rate(items: list[dict]) -> float:
