@@ -1,0 +1,60 @@
+"""The agreement metrics as Hugging Face `evaluate` modules.
+
+`evaluate.load(evaluate_module_path("pair"))` gives a metric whose
+`compute(predictions=judge_texts, references=human_labels, sources=...)`
+returns the same report the harness writes to results.json. The scripts under
+`evaluate_modules/` only name their task; the work is done here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import datasets
+import evaluate
+
+from mllm_judge_tasks.verdicts import parse_verdict
+
+from .report import JudgedItem, task_report
+
+_MODULES = Path(__file__).parent / "evaluate_modules"
+_REFERENCE_TYPE = {"score": datasets.Value("int32"), "pair": datasets.Value("string"), "batch": datasets.Value("string")}
+_CITATION = """@inproceedings{chen2024mllmasajudge, title={MLLM-as-a-Judge: Assessing Multimodal LLM-as-a-Judge with
+Vision-Language Benchmark}, author={Chen, Dongping and others}, booktitle={ICML}, year={2024}}"""
+
+
+def evaluate_module_path(task: str) -> str:
+    """The path `evaluate.load` takes for the metric of `task` ("score", "pair" or "batch")."""
+    return str(_MODULES / f"mllm_judge_{task}" / f"mllm_judge_{task}.py")
+
+
+def _human(task: str, label):
+    if task == "pair":
+        label = str(label).strip().upper()
+        return "C" if label == "TIE" else label
+    return label
+
+
+class JudgeAgreement(evaluate.Metric):
+    """Agreement of raw judge texts (parsed here) with human labels; subclasses set TASK."""
+
+    TASK = ""
+
+    def _info(self) -> evaluate.MetricInfo:
+        return evaluate.MetricInfo(
+            description=f"MLLM-as-a-Judge {self.TASK} agreement: the paper's metrics, per source and averaged.",
+            citation=_CITATION,
+            inputs_description="predictions: judge output texts; references: human labels "
+            "(score 1..5; pair A, B or C/tie; batch a ranking such as CDAB); sources: optional dataset names.",
+            features=datasets.Features({"predictions": datasets.Value("string"), "references": _REFERENCE_TYPE[self.TASK]}),
+        )
+
+    def _compute(self, predictions, references, sources=None, n_responses=None, resamples: int = 1000) -> dict:
+        sources = sources or ["all"] * len(predictions)
+        items = []
+        for index, (text, label) in enumerate(zip(predictions, references)):
+            n = n_responses[index] if n_responses else len(str(label)) if self.TASK == "batch" else 4
+            parsed = parse_verdict(self.TASK, text, n)
+            items.append(JudgedItem(str(index), sources[index], _human(self.TASK, label), parsed.verdict,
+                                    None if parsed.reason is None else parsed.reason.value))
+        return task_report(self.TASK, items, resamples=resamples)
