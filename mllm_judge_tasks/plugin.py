@@ -34,13 +34,33 @@ def add_tasks_to_lmms_eval() -> None:
     TaskManager.initialize_tasks = initialize_tasks
 
 
+def register_aggregations() -> None:
+    """Our aggregations under lmms-eval names (`aggregation: mllm_judge_pair_details` in any YAML)."""
+    from lmms_eval.api.registry import AGGREGATION_REGISTRY
+
+    from mllm_judge_tasks.tasks import hooks
+
+    named = {
+        "mllm_judge_score_pearson": hooks.score_pearson,
+        "mllm_judge_pair_accuracy_no_tie": hooks.pair_accuracy_no_tie,
+        "mllm_judge_batch_edit_distance": hooks.batch_edit_distance,
+        "mllm_judge_parse_rate": hooks.parse_rate,
+        "mllm_judge_score_details": hooks.score_details,
+        "mllm_judge_pair_details": hooks.pair_details,
+        "mllm_judge_batch_details": hooks.batch_details,
+    }
+    for name, function in named.items():
+        AGGREGATION_REGISTRY.setdefault(name, function)
+
+
 def lmms_eval_models() -> list:
-    """Entry point of group `lmms_eval.models`: registers our tasks, returns our model manifests."""
+    """Entry point of group `lmms_eval.models`: registers our tasks and aggregations, returns our model manifests."""
     from lmms_eval.models.registry_v2 import ModelManifest
 
     from mllm_judge_tasks.models import AVAILABLE_MODELS
 
     add_tasks_to_lmms_eval()
+    register_aggregations()
     return [
         ModelManifest(model_id=name, simple_class_path=f"mllm_judge_tasks.models.{name}.{class_name}")
         for name, class_name in AVAILABLE_MODELS.items()

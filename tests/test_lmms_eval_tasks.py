@@ -80,3 +80,11 @@ def test_include_path_and_the_plugins_variable_keep_working(tmp_path, mini_repo)
     run = run_lmms_eval(tmp_path, mini_repo, "--tasks", "mllm_judge_pair_no_figure", "--include_path", str(TASKS_DIR),
                         env={"LMMS_EVAL_PLUGINS": "mllm_judge_tasks"})
     assert run["results"]["results"]["mllm_judge_pair_no_figure"]["parse_rate,none"] == 1.0
+
+
+def test_aggregations_are_registered_by_name_when_lmms_eval_starts():
+    code = ("import lmms_eval.models; from lmms_eval.api.registry import get_aggregation; "
+            "print(get_aggregation('mllm_judge_pair_accuracy_no_tie')([{'id': '1', 'source': 's', 'human': 'A', "
+            "'verdict': 'A', 'reason': None, 'verdicts': ['A'], 'lengths': [1, 2], 'responders': ['x', 'y'], 'order': 'original'}]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert done.stdout.strip().splitlines()[-1] == "1.0", done.stderr[-2000:]
