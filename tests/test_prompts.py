@@ -35,3 +35,22 @@ def test_vision_expert_without_a_description_is_a_clear_error():
 def test_unknown_setting_is_refused():
     with pytest.raises(ValueError):
         judge_prompt("pair", PAIR, "cot_everything")
+
+
+def test_vision_expert_reads_a_description_file(tmp_path, monkeypatch):
+    from mllm_judge_tasks.tasks import hooks
+
+    descriptions = tmp_path / "descriptions.jsonl"
+    descriptions.write_text('{"image_file": "7.jpg", "description": "A red kite over a beach."}\n')
+    monkeypatch.setenv("MLLM_JUDGE_DESCRIPTIONS", str(descriptions))
+    hooks._descriptions.cache_clear()
+    try:
+        text = hooks.doc_to_text({**PAIR, "image_file": "7.jpg"}, {"task": "pair", "setting": "vision_expert"})
+        assert "A red kite over a beach." in text
+        assert hooks.doc_to_no_visual(PAIR) == []
+        descriptions.write_text('{"image_file": "7.jpg"}\n')
+        hooks._descriptions.cache_clear()
+        with pytest.raises(ValueError, match="descriptions.jsonl:1"):
+            hooks.doc_to_text({**PAIR, "image_file": "7.jpg"}, {"task": "pair", "setting": "vision_expert"})
+    finally:
+        hooks._descriptions.cache_clear()
