@@ -62,6 +62,6 @@ def lmms_eval_models() -> list:
     add_tasks_to_lmms_eval()
     register_aggregations()
     return [
-        ModelManifest(model_id=name, simple_class_path=f"mllm_judge_tasks.models.{name}.{class_name}")
+        ModelManifest(model_id=name, chat_class_path=f"mllm_judge_tasks.models.{name}.{class_name}")
         for name, class_name in AVAILABLE_MODELS.items()
     ]

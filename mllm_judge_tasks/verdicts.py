@@ -21,6 +21,7 @@ reported as invalid rather than repaired.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -164,6 +165,22 @@ def parse_batch_verdict(text: str, n_responses: int = 4) -> ParsedVerdict:
     if bare and (">" in bare.group(0) or "," in bare.group(0) or " " not in bare.group(0)):
         return _ranking_value(bare.group(0), n_responses)
     return _no_verdict(text)
+
+
+def read_verdict_probabilities(text: str) -> dict | None:
+    """The payload of a verdict-probability output (`{"mode": "verdict_probability", ...}`), else None.
+
+    The backend's probability mode writes JSON with the distribution over the
+    verdict options, the expected score for scoring, and the most likely
+    verdict as the protocol's marker (which `parse_verdict` reads as usual).
+    """
+    if not isinstance(text, str) or not text.startswith('{"mode": "verdict_probability"'):
+        return None
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) and isinstance(payload.get("probabilities"), dict) else None
 
 
 PARSERS = {"score": parse_score_verdict, "pair": parse_pair_verdict, "batch": parse_batch_verdict}

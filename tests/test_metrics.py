@@ -85,3 +85,11 @@ def test_bootstrap_interval_brackets_the_estimate_and_shrinks_with_more_data():
         assert low <= report["pooled"]["accuracy_no_tie"] <= high
     assert large["ci95"]["pooled"][1] - large["ci95"]["pooled"][0] < small["ci95"]["pooled"][1] - small["ci95"]["pooled"][0]
     assert large["pooled"]["accuracy_no_tie"] == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize("task, human", [("score", 3), ("pair", "A"), ("batch", "ABCD")])
+def test_a_judge_that_never_gives_a_verdict_is_reported_not_a_crash(task, human):
+    items = [JudgedItem(str(i), "s", human, None, "no verdict in the text") for i in range(5)]
+    report = task_report(task, items)
+    assert report["parse_rate"] == 0 and report["ci95"] == {"pooled": [None, None], "average": [None, None]}
+    assert all(value is None for value in report["average"].values())

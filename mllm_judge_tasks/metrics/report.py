@@ -87,7 +87,7 @@ def _interval(result) -> list[float | None]:
 
 
 def _bootstrap(samples: list[np.ndarray], statistic, resamples: int, seed: int) -> list[float | None]:
-    if resamples <= 0 or any(len(sample) < 2 for sample in samples):
+    if resamples <= 0 or not samples or any(len(sample) < 2 for sample in samples):
         return [None, None]
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")

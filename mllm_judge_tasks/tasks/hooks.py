@@ -15,7 +15,7 @@ from mllm_judge_tasks import prompts
 from mllm_judge_tasks.metrics.agreement import HEADLINE
 from mllm_judge_tasks.metrics.report import JudgedItem, task_report
 from mllm_judge_tasks.schema import PAIR_LABELS, PAIR_TIE_LETTER
-from mllm_judge_tasks.verdicts import parse_verdict
+from mllm_judge_tasks.verdicts import parse_verdict, read_verdict_probabilities
 
 DEFAULT_DATASET = "mllm-judge/mllm-as-a-judge"
 
@@ -105,17 +105,23 @@ def _process(task: str, doc: dict, results: list) -> dict:
     """One sample's judged item: the parsed verdict, or None with the reason, beside the human label.
 
     With `--repeats n` every repeat is parsed; the first is the verdict scored,
-    all of them feed the consistency figure.
+    all of them feed the consistency figure. A verdict-probability output scores
+    with its expected score (Σ k·p(k)) rather than its most likely one.
     """
     n_responses = len(doc["responses"]) if task == "batch" else 4
     texts = results[0] if results and isinstance(results[0], list) else results
-    parsed = [parse_verdict(task, text, n_responses) for text in (texts or [""])]
+    texts = texts or [""]
+    parsed = [parse_verdict(task, text, n_responses) for text in texts]
+    probabilities = read_verdict_probabilities(texts[0])
+    verdict = parsed[0].verdict
+    if task == "score" and probabilities and "expected_score" in probabilities:
+        verdict = probabilities["expected_score"]
     responses, responders = _shown(task, doc)
     item = {
         "id": doc["id"],
         "source": doc["source"],
         "human": _human(task, doc),
-        "verdict": parsed[0].verdict,
+        "verdict": verdict,
         "reason": None if parsed[0].reason is None else parsed[0].reason.value,
         "verdicts": [p.verdict for p in parsed],
         "lengths": [len(text) for text in responses],

@@ -1,0 +1,69 @@
+"""A generation cache written after every batch, so a killed run resumes where it stopped.
+
+lmms-eval 0.7.3's `--use_cache` stores answers only after the model returns
+all of them, so a run killed half way keeps nothing. This one commits each
+batch in an SQLite transaction: a kill mid-write loses at most that batch,
+never corrupts the file. Keys hash everything that decides the answer: model,
+revision, prompt, image bytes and generation settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from PIL import Image
+
+
+def image_digest(image: Image.Image) -> str:
+    """A digest of the pixels (not of a file), so a re-encoded copy of the same image keys the same."""
+    digest = hashlib.sha256()
+    digest.update(f"{image.mode}{image.size}".encode())
+    digest.update(image.tobytes())
+    return digest.hexdigest()
+
+
+def request_key(model: Mapping, prompt: str, images: Iterable[Image.Image], settings: Mapping) -> str:
+    payload = json.dumps(
+        {"model": model, "prompt": prompt, "images": [image_digest(i) for i in images], "settings": settings},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class GenerationCache:
+    """Answers by request key in an SQLite file (WAL mode, one transaction per batch)."""
+
+    def __init__(self, path: Path):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(str(path), timeout=60)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, answer TEXT NOT NULL)")
+        self._db.commit()
+
+    def get_many(self, keys: list[str]) -> dict[str, str]:
+        found = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            rows = self._db.execute(
+                f"SELECT key, answer FROM answers WHERE key IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
+            found.update(rows)
+        return found
+
+    def put_many(self, answers: Mapping[str, str]) -> None:
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO answers (key, answer) VALUES (?, ?)", list(answers.items()))
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+

@@ -1,0 +1,88 @@
+"""Chat messages → model inputs, and free generation with stop strings."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from PIL import Image
+
+
+@dataclass
+class JudgeRequest:
+    prompt: str  # the chat template applied, generation prompt included
+    images: list[Image.Image]
+
+
+def cap_pixels(image: Image.Image, max_pixels: int | None) -> Image.Image:
+    """Shrink (never enlarge) an image to at most `max_pixels`, keeping its aspect ratio,
+    so one huge image cannot blow up a batch."""
+    image = image.convert("RGB")
+    if max_pixels is None or image.width * image.height <= max_pixels:
+        return image
+    scale = math.sqrt(max_pixels / (image.width * image.height))
+    return image.resize((max(1, int(image.width * scale)), max(1, int(image.height * scale))), Image.BICUBIC)
+
+
+def to_request(processor, messages: list[dict], max_pixels: int | None) -> JudgeRequest:
+    """Take the images out of the content parts and render the chat template around placeholders."""
+    images, rendered = [], []
+    for message in messages:
+        content = message["content"]
+        if isinstance(content, str):
+            rendered.append(message)
+            continue
+        parts = []
+        for part in content:
+            if part.get("type") == "image":
+                image = part.get("url", part.get("image"))
+                if not isinstance(image, Image.Image):
+                    raise ValueError(f"image content part holds {type(image).__name__}, expected a PIL image")
+                images.append(cap_pixels(image, max_pixels))
+                parts.append({"type": "image"})
+            else:
+                parts.append(part)
+        rendered.append({**message, "content": parts})
+    prompt = processor.apply_chat_template(rendered, add_generation_prompt=True, tokenize=False)
+    return JudgeRequest(prompt=prompt, images=images)
+
+
+def encode(processor, prompts: Sequence[str], images: Sequence[list[Image.Image]], device, dtype) -> dict:
+    """A left-padded batch; pixel values in the model's dtype."""
+    kwargs = {"text": list(prompts), "padding": True, "return_tensors": "pt"}
+    if any(images):
+        kwargs["images"] = [list(sample) for sample in images]
+    batch = processor(**kwargs)
+    return {
+        key: value.to(device=device, dtype=dtype) if torch.is_floating_point(value) else value.to(device)
+        for key, value in batch.items()
+    }
+
+
+def cut_at_stop(text: str, stop_strings: Sequence[str]) -> str:
+    """The text up to the first stop string (generation includes the string it stopped on)."""
+    positions = [text.find(stop) for stop in stop_strings if stop and stop in text]
+    return text[: min(positions)] if positions else text
+
+
+def generate_texts(
+    judge, batch: dict, *, max_new_tokens: int, stop_strings: Sequence[str], temperature: float = 0.0, **extra
+) -> list[str]:
+    """Greedy unless the task asks for a temperature above 0."""
+    tokenizer = judge.processor.tokenizer
+    sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
+    with torch.inference_mode():
+        output = judge.model.generate(
+            **batch,
+            max_new_tokens=max_new_tokens,
+            **sampling,
+            stop_strings=list(stop_strings) or None,
+            tokenizer=tokenizer if stop_strings else None,
+            pad_token_id=tokenizer.pad_token_id,
+            **extra,
+        )
+    new_tokens = output[:, batch["input_ids"].shape[1]:]
+    texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+    return [cut_at_stop(text, stop_strings) for text in texts]
