@@ -156,7 +156,7 @@ class MLLMJudgeHF(lmms):
                 self.stats["failed"] += 1
             else:
                 keys[index] = request_key(self.model_identity, judge_request.prompt, judge_request.images, settings)
-        cached = self.cache.get_many(list(keys.values())) if self.cache else {}
+        cached = self.cache.get_many(list(keys.values())) if self.cache is not None else {}
         for index, key in keys.items():
             if key in cached:
                 answers[index] = cached[key]
@@ -177,7 +177,7 @@ class MLLMJudgeHF(lmms):
                 texts = self._run_batch([prepared[i][0] for i in members], [prepared[i][1] for i in members], prepared[members[0]][2])
                 for i, text in zip(members, texts):
                     answers[i] = text
-                if self.cache:
+                if self.cache is not None:
                     self.cache.put_many({keys[i]: answers[i] for i in members})
             self.stats["generated"] += len(chunk)
             progress.update(len(chunk))

@@ -1,0 +1,180 @@
+"""The mllm_judge_hf backend on tiny random-weight models of several architectures, built here."""
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from datasets import load_dataset
+from lmms_eval.api.instance import Instance
+from PIL import Image
+
+from mllm_judge_tasks.models.loading import NotAJudgeModel, load_judge
+from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
+from mllm_judge_tasks.tasks import hooks
+from mllm_judge_tasks.verdicts import parse_verdict, read_verdict_probabilities
+from tiny_models import ARCHITECTURES, BUILDERS, build_llava, train_tokenizer
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("tiny-models")
+    return {arch: BUILDERS[arch](root / arch) for arch in ARCHITECTURES}
+
+
+@pytest.fixture(scope="session")
+def pair_rows(mini_repo):
+    return load_dataset(str(mini_repo), "pair", split="test").select(range(10))
+
+
+def judge_requests(model: MLLMJudgeHF, rows, task: str = "pair", setting: str = "plain", max_new_tokens: int = 12) -> list[Instance]:
+    """lmms-eval requests for `rows`, as its evaluator builds them for a chat model."""
+    name = f"mllm_judge_{task}"
+    model.task_dict = {name: {"test": rows}}
+    kwargs = {"task": task, "setting": setting}
+    gen = {"max_new_tokens": max_new_tokens, "temperature": 0, "until": ["</s>"]}
+    return [
+        Instance("generate_until", ("", lambda doc: hooks.doc_to_messages(doc, kwargs), dict(gen), i, name, "test"), idx=0,
+                 metadata={"task": name, "doc_id": i, "repeats": 1})
+        for i in range(len(rows))
+    ]
+
+
+def judge(path: Path, batch_size: int, **kwargs) -> MLLMJudgeHF:
+    return MLLMJudgeHF(pretrained=str(path), batch_size=batch_size, use_cache=False, **kwargs)
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_batched_greedy_output_equals_batch_size_one(tiny_models, pair_rows, arch):
+    batched = judge(tiny_models[arch], batch_size=4)
+    single = judge(tiny_models[arch], batch_size=1)
+    out_batched = batched.generate_until(judge_requests(batched, pair_rows))
+    out_single = single.generate_until(judge_requests(single, pair_rows))
+    assert len(out_batched) == len(pair_rows)
+    assert out_batched == out_single
+    if arch == "llava":
+        # Its answers differ per prompt, so this also shows each answer returns to its own request
+        # (the tiny Idefics3 and Gemma 3 give one answer to all these long, similar prompts).
+        assert len(set(out_batched)) > 1
+
+
+def test_constrained_mode_always_yields_a_valid_verdict(tiny_models, pair_rows, mini_repo):
+    model = judge(tiny_models["llava"], batch_size=4, verdict_mode="constrained")
+    answers = model.generate_until(judge_requests(model, pair_rows))
+    assert all(parse_verdict("pair", text).ok for text in answers)
+    batch_rows = load_dataset(str(mini_repo), "batch", split="test").select(range(8, 12))  # 3 and 4 answers
+    answers = model.generate_until(judge_requests(model, batch_rows, task="batch"))
+    for row, text in zip(batch_rows, answers):
+        parsed = parse_verdict("batch", text, len(row["responses"]))
+        assert parsed.ok and len(parsed.verdict) == len(row["responses"])
+
+
+def test_probability_mode_reports_a_distribution_and_the_expected_score(tiny_models, mini_repo):
+    rows = load_dataset(str(mini_repo), "score", split="test").select(range(6))
+    model = judge(tiny_models["gemma3"], batch_size=3, verdict_mode="probability")
+    for text in model.generate_until(judge_requests(model, rows, task="score")):
+        payload = read_verdict_probabilities(text)
+        assert sum(payload["probabilities"].values()) == pytest.approx(1, abs=1e-4)
+        expected = sum(int(k) * p for k, p in payload["probabilities"].items())
+        assert payload["expected_score"] == pytest.approx(expected, abs=1e-4)
+        assert parse_verdict("score", text).verdict == int(max(payload["probabilities"], key=payload["probabilities"].get))
+
+
+def test_an_image_that_fails_to_decode_is_reported_and_the_run_goes_on(tiny_models, pair_rows, tmp_path, capfd):
+    broken = tmp_path / "broken.jpg"
+    Image.effect_noise((64, 64), 80).convert("RGB").save(broken)
+    broken.write_bytes(broken.read_bytes()[:-2000])  # the header reads, the pixels do not
+    rows = [dict(row) for row in pair_rows.select(range(3))]
+    rows[1]["image"] = Image.open(broken)  # decoding fails only when the pixels are read
+    model = judge(tiny_models["llava"], batch_size=2)
+    answers = model.generate_until(judge_requests(model, rows))
+    assert answers[1] == "" and answers[0] and answers[2]
+    assert "skipped, mllm_judge_pair doc 1 (pair-1): OSError" in capfd.readouterr().err
+
+
+def test_a_text_only_model_is_refused_with_a_clear_error(tmp_path):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tokenizer = train_tokenizer([])
+    LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                 num_attention_heads=2, num_key_value_heads=2)).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    with pytest.raises(NotAJudgeModel, match="'llama' is not an image-text-to-text model"):
+        load_judge(str(tmp_path))
+
+
+def test_a_model_without_chat_template_is_refused(tmp_path):
+    path = build_llava(tmp_path / "llava")
+    for name in ("chat_template.jinja", "chat_template.json"):
+        (path / name).unlink(missing_ok=True)
+    config = json.loads((path / "tokenizer_config.json").read_text())
+    config.pop("chat_template", None)
+    (path / "tokenizer_config.json").write_text(json.dumps(config))
+    processor_config = path / "processor_config.json"
+    if processor_config.exists():
+        data = json.loads(processor_config.read_text())
+        data.pop("chat_template", None)
+        processor_config.write_text(json.dumps(data))
+    with pytest.raises(NotAJudgeModel, match="no chat template"):
+        load_judge(str(path))
+
+
+def lmms_eval_command(model_path: Path, out: Path, tasks: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_hf", "--model_args",
+            f"pretrained={model_path},verdict_mode=constrained,max_new_tokens=8", "--tasks", tasks,
+            "--output_path", str(out), *extra]
+
+
+def test_lmms_eval_runs_the_three_tasks_with_our_backend(tiny_models, mini_repo, tmp_path):
+    env = {**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(tmp_path / "cache.sqlite")}
+    done = subprocess.run(lmms_eval_command(tiny_models["idefics3"], tmp_path / "out", "mllm_judge", "--batch_size", "4",
+                                            "--limit", "8", "--log_samples"),
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=900)
+    results = sorted((tmp_path / "out").rglob("*results.json"))
+    assert results, done.stderr[-3000:]
+    data = json.loads(results[-1].read_text())
+    for task in ("mllm_judge_score", "mllm_judge_pair", "mllm_judge_batch"):
+        assert data["results"][task]["parse_rate,none"] == 1.0  # constrained: every verdict valid
+        assert data["results"][task]["details,none"]["n"] == 8
+    assert "verdict_mode=constrained" in data["config"]["model_args"]  # the results say which mode made them
+    assert "mllm_judge_hf: 24 requests: 0 from cache, 24 generated, 0 failed" in done.stderr
+
+
+def test_a_killed_run_resumes_from_the_cache(tiny_models, mini_repo, tmp_path):
+    """Kill lmms-eval after a few batches; the rerun sends only the unfinished requests to generate."""
+    cache = tmp_path / "cache.sqlite"
+    env = {**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(cache)}
+    command = [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_hf", "--model_args",
+               f"pretrained={tiny_models['llava']},max_new_tokens=400", "--tasks", "mllm_judge_pair",
+               "--batch_size", "2", "--limit", "40", "--output_path", str(tmp_path / "out")]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+    finished_at_kill = 0
+    deadline = time.time() + 600
+    while time.time() < deadline and process.poll() is None:
+        if cache.exists():
+            try:
+                finished_at_kill = sqlite3.connect(str(cache)).execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+            except sqlite3.OperationalError:
+                finished_at_kill = 0
+            if finished_at_kill >= 6:
+                os.killpg(process.pid, signal.SIGKILL)
+                break
+        time.sleep(0.05)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    kept = sqlite3.connect(str(cache)).execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    assert 6 <= kept < 40
+    rerun = subprocess.run(command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=900)
+    counts = re.search(r"mllm_judge_hf: 40 requests: (\d+) from cache, (\d+) generated, 0 failed", rerun.stderr)
+    assert counts, rerun.stderr[-2000:]
+    from_cache, generated = int(counts.group(1)), int(counts.group(2))
+    # Identical prompts (two pairs with the same texts) share one cached answer, so requests served
+    # from the cache can exceed the rows kept; never fewer.
+    assert kept <= from_cache < 40 and from_cache + generated == 40
