@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 from datasets import load_dataset
-from lmms_eval.api.instance import Instance
 from PIL import Image
 
+from mllm_judge_tasks.models import direct
 from mllm_judge_tasks.models.loading import NotAJudgeModel, load_judge
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
-from mllm_judge_tasks.tasks import hooks
 from mllm_judge_tasks.verdicts import parse_verdict, read_verdict_probabilities
-from tiny_models import ARCHITECTURES, BUILDERS, build_llava, train_tokenizer
+from mllm_judge_tasks.models.tiny import ARCHITECTURES, BUILDERS, build_llava, train_tokenizer
 
 
 @pytest.fixture(scope="session")
@@ -33,17 +32,8 @@ def pair_rows(mini_repo):
     return load_dataset(str(mini_repo), "pair", split="test").select(range(10))
 
 
-def judge_requests(model: MLLMJudgeHF, rows, task: str = "pair", setting: str = "plain", max_new_tokens: int = 12) -> list[Instance]:
-    """lmms-eval requests for `rows`, as its evaluator builds them for a chat model."""
-    name = f"mllm_judge_{task}"
-    model.task_dict = {name: {"test": rows}}
-    kwargs = {"task": task, "setting": setting}
-    gen = {"max_new_tokens": max_new_tokens, "temperature": 0, "until": ["</s>"]}
-    return [
-        Instance("generate_until", ("", lambda doc: hooks.doc_to_messages(doc, kwargs), dict(gen), i, name, "test"), idx=0,
-                 metadata={"task": name, "doc_id": i, "repeats": 1})
-        for i in range(len(rows))
-    ]
+def judge_requests(model, rows, task: str = "pair", setting: str = "plain", max_new_tokens: int = 12):
+    return direct.judge_requests(model, rows, task, setting, max_new_tokens)
 
 
 def judge(path: Path, batch_size: int, **kwargs) -> MLLMJudgeHF:

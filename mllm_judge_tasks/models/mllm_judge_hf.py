@@ -154,6 +154,8 @@ class MLLMJudgeHF(lmms):
                 print(f"mllm_judge_hf: skipped, {error}", file=sys.stderr)
                 answers[index] = ""
                 self.stats["failed"] += 1
+            elif self.cache is None:
+                keys[index] = str(index)  # no cache: no need to hash prompts and pixels
             else:
                 keys[index] = request_key(self.model_identity, judge_request.prompt, judge_request.images, settings)
         cached = self.cache.get_many(list(keys.values())) if self.cache is not None else {}

@@ -1,4 +1,8 @@
-"""Tiny random-weight vision-language models, built here with no download.
+"""Tiny random-weight vision-language models, built on the spot with no download.
+
+For tests, benchmarks and the demo: they exercise the whole judge path (chat
+template, processor, batching, generation) in seconds on a CPU; their
+verdicts mean nothing.
 
 Each is made from a config, a byte-level BPE tokenizer trained on the spot
 with `tokenizers`, the architecture's own image processor and processor, and
