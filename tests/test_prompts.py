@@ -54,3 +54,16 @@ def test_vision_expert_reads_a_description_file(tmp_path, monkeypatch):
             hooks.doc_to_text({**PAIR, "image_file": "7.jpg"}, {"task": "pair", "setting": "vision_expert"})
     finally:
         hooks._descriptions.cache_clear()
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_messages_validate_as_lmms_eval_chat_messages(setting):
+    """lmms-eval's chat backends (vllm, sglang, openai, ...) read task messages through this protocol."""
+    from lmms_eval.protocol import ChatMessages
+
+    chat = ChatMessages(messages=judge_messages("batch", BATCH, setting))
+    kinds = [type(part).__name__ for part in chat.messages[0].content]
+    assert kinds[-1] == "ChatTextContent"
+    assert ("ChatImageContent" in kinds) == (setting in {"plain", "cot_figure", "cot_instruction", "cot_both"})
+    images, _, _ = chat.extract_media()
+    assert len(images) == kinds.count("ChatImageContent")
