@@ -9,26 +9,17 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
-from pathlib import Path
 
 from mllm_judge_tasks import prompts
+from mllm_judge_tasks.location import dataset_location
 from mllm_judge_tasks.metrics.agreement import HEADLINE
 from mllm_judge_tasks.metrics.report import JudgedItem, task_report
 from mllm_judge_tasks.schema import PAIR_LABELS, PAIR_TIE_LETTER
 from mllm_judge_tasks.verdicts import parse_verdict, read_verdict_probabilities
 
-DEFAULT_DATASET = "mllm-judge/mllm-as-a-judge"
-
-
-def _dataset_path() -> str:
-    """The Hub id by default; `MLLM_JUDGE_DATASET` names a built directory or another Hub id."""
-    chosen = os.environ.get("MLLM_JUDGE_DATASET", DEFAULT_DATASET)
-    return str(Path(chosen).resolve()) if Path(chosen).is_dir() else chosen
-
-
 # Read when lmms-eval loads a task YAML (`dataset_path: !function hooks.DATASET_PATH`
-# re-executes this file), so the variable takes effect without editing YAML.
-DATASET_PATH = _dataset_path()
+# re-executes this file), so `MLLM_JUDGE_DATASET` takes effect without editing YAML.
+DATASET_PATH = dataset_location()
 
 
 def _setting(kwargs: dict | None) -> str:

@@ -1,0 +1,1 @@
+"""Leaderboard: submissions, validation, scoring with confidence intervals, and the page."""

@@ -1,0 +1,67 @@
+"""What validation and scoring need of the benchmark: every row's id, labels and answers' makers and lengths.
+
+Read once from the built dataset (images left out), so a submission is checked
+and scored against the same rows the harness judged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from datasets import load_dataset
+
+from mllm_judge_tasks import schema
+from mllm_judge_tasks.location import dataset_location
+
+SUBSET_NAMES = {"hq_": "HQ", "hard_": "Hard"}
+
+
+@dataclass(frozen=True)
+class BenchmarkItem:
+    task: str
+    id: str
+    source: str
+    human: int | str  # score 1..5; pair "A", "B" or "C" (tie); batch a ranking such as "CDAB"
+    responders: tuple[str, ...]
+    lengths: tuple[int, ...]  # characters of each answer, in display order
+
+
+@dataclass
+class BenchmarkIndex:
+    items: dict[str, dict[str, BenchmarkItem]] = field(default_factory=dict)
+    subsets: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # subset → task → ids
+
+
+def _item(task: str, row: dict) -> BenchmarkItem:
+    if task == "score":
+        human, responders, answers = row["human_score"], (row["responder"],), (row["response"],)
+    elif task == "pair":
+        label = schema.PAIR_LABELS[row["human"]]
+        human = schema.PAIR_TIE_LETTER if label == "tie" else label
+        responders, answers = (row["responder_a"], row["responder_b"]), (row["response_a"], row["response_b"])
+    else:
+        human, responders, answers = row["human_ranking"], tuple(row["responders"]), tuple(row["responses"])
+    return BenchmarkItem(task, row["id"], row["source"], human, tuple(responders), tuple(len(a) for a in answers))
+
+
+def _rows(location: str, config: str):
+    from datasets import get_dataset_config_names
+
+    if config not in get_dataset_config_names(location):
+        return None
+    return load_dataset(location, config, split="test").remove_columns(["image"])
+
+
+def load_index(dataset: str | None = None) -> BenchmarkIndex:
+    """The index of the benchmark at `dataset` (a built directory or a Hub id; see `dataset_location`)."""
+    location = dataset_location(dataset)
+    index = BenchmarkIndex()
+    for task in schema.TASKS:
+        rows = _rows(location, task)
+        if rows is not None:
+            index.items[task] = {row["id"]: _item(task, row) for row in rows}
+        for prefix, name in SUBSET_NAMES.items():
+            subset = _rows(location, prefix + task)
+            if subset is not None:
+                index.subsets.setdefault(name, {})[task] = set(subset["id"])
+    return index
