@@ -84,6 +84,99 @@ def _parse(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _print_problems(problems) -> None:
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from mllm_judge_tasks.leaderboard.pack import pack_run
+
+    print(f"packed {pack_run(args.run_dir, args.out, contact=args.contact, license=args.license, judge_model=args.judge_model)}")
+    return 0
+
+
+def _import_official(args: argparse.Namespace) -> int:
+    from mllm_judge_tasks.leaderboard.benchmark_index import load_index
+    from mllm_judge_tasks.leaderboard.official import import_official
+
+    for judge, directory in import_official(args.release_dir, args.out, load_index(args.dataset)).items():
+        print(f"{judge}: {directory}")
+    return 0
+
+
+def _checked(directory: Path, dataset: str | None):
+    """The submission and the benchmark index, or None after printing every problem."""
+    from mllm_judge_tasks.leaderboard.benchmark_index import load_index
+    from mllm_judge_tasks.leaderboard.submission import read_submission
+    from mllm_judge_tasks.leaderboard.validate import validate_submission
+
+    index = load_index(dataset)
+    submission = read_submission(directory)
+    problems = validate_submission(submission, index)
+    if problems:
+        print(f"{directory}: {len(problems)} problem(s):", file=sys.stderr)
+        _print_problems(problems)
+        return None, index
+    return submission, index
+
+
+def _validate(args: argparse.Namespace) -> int:
+    submission, _ = _checked(args.directory, args.dataset)
+    if submission is None:
+        return 1
+    tasks = sorted({p.task for p in submission.predictions})
+    print(f"{args.directory}: valid, {len(submission.predictions)} predictions ({', '.join(tasks)})")
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from mllm_judge_tasks.leaderboard.scoring import score_submission
+    from mllm_judge_tasks.metrics.agreement import HEADLINE
+
+    submission, index = _checked(args.directory, args.dataset)
+    if submission is None:
+        return 1
+    report = score_submission(submission, index, resamples=args.resamples)
+    out = args.out or args.directory / "score.json"
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    for task, task_report in report["tasks"].items():
+        full = task_report["full"]
+        low, high = full["ci95"]["average"]
+        value = full["average"][HEADLINE[task]]
+        interval = f" [{low:.3f}, {high:.3f}]" if low is not None else ""
+        shown = "n/a" if value is None else f"{value:.3f}{interval}"
+        print(f"{task:<6} {HEADLINE[task]:<16} {shown}  parse rate {full['parse_rate']:.3f}")
+    print(f"wrote {out}")
+    return 0
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
+    from mllm_judge_tasks.leaderboard.benchmark_index import load_index
+    from mllm_judge_tasks.leaderboard.board import build_board
+    from mllm_judge_tasks.leaderboard.page import write_leaderboard
+    from mllm_judge_tasks.leaderboard.submission import PREDICTIONS, read_submission
+    from mllm_judge_tasks.leaderboard.table import to_markdown
+    from mllm_judge_tasks.leaderboard.validate import validate_submission
+    from mllm_judge_tasks.location import dataset_location
+
+    index = load_index(args.dataset)
+    submissions = []
+    for directory in sorted(path.parent for path in args.submissions_dir.glob(f"*/{PREDICTIONS}")):
+        submission = read_submission(directory)
+        problems = validate_submission(submission, index)
+        if problems:
+            print(f"left out {directory}: {len(problems)} problem(s)", file=sys.stderr)
+            _print_problems(problems[:20])
+            continue
+        submissions.append(submission)
+    rows = build_board(submissions, index, resamples=args.resamples, references=not args.no_references)
+    page = write_leaderboard(rows, args.out, dataset_location(args.dataset))
+    print(to_markdown(rows), end="")
+    print(f"leaderboard: {page}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mllm-judge", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +206,41 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--task", required=True, choices=("score", "pair", "batch"))
     parse.add_argument("--n-responses", type=int, default=4, choices=(3, 4), help="answers per batch item")
     parse.set_defaults(run=_parse)
+
+    dataset_help = "built dataset directory or Hub id (default: $MLLM_JUDGE_DATASET, else the Hub id)"
+    submission = commands.add_parser("submission", help="make submissions").add_subparsers(dest="action", required=True)
+    pack = submission.add_parser("pack", help="a submission from an lmms-eval output folder (--log_samples)")
+    pack.add_argument("run_dir", type=Path)
+    pack.add_argument("--out", type=Path, required=True)
+    pack.add_argument("--contact", required=True, help="who to ask about the submission")
+    pack.add_argument("--license", required=True, help="license of the judge outputs")
+    pack.add_argument("--judge-model", help="the judge's name on the board (default: the run's pretrained=...)")
+    pack.set_defaults(run=_pack)
+    official = submission.add_parser("import-official", help="the release's own judges (GPT-4V, Gemini, LLaVA, CogVLM)")
+    official.add_argument("release_dir", type=Path)
+    official.add_argument("--out", type=Path, required=True, help="one submission directory per judge is made here")
+    official.add_argument("--dataset", help=dataset_help)
+    official.set_defaults(run=_import_official)
+
+    validate = commands.add_parser("validate", help="check a submission against the dataset (exit 1 on problems)")
+    validate.add_argument("directory", type=Path)
+    validate.add_argument("--dataset", help=dataset_help)
+    validate.set_defaults(run=_validate)
+
+    score = commands.add_parser("score", help="recompute every metric of a submission, with 95%% CIs")
+    score.add_argument("directory", type=Path)
+    score.add_argument("--dataset", help=dataset_help)
+    score.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    score.add_argument("--out", type=Path, help="where to write the report (default DIRECTORY/score.json)")
+    score.set_defaults(run=_score)
+
+    leaderboard = commands.add_parser("leaderboard", help="table and HTML page over a folder of submissions")
+    leaderboard.add_argument("submissions_dir", type=Path)
+    leaderboard.add_argument("--out", type=Path, required=True)
+    leaderboard.add_argument("--dataset", help=dataset_help)
+    leaderboard.add_argument("--resamples", type=int, default=1000)
+    leaderboard.add_argument("--no-references", action="store_true", help="leave out the reference rows")
+    leaderboard.set_defaults(run=_leaderboard)
     return parser
 
 

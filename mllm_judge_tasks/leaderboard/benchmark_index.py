@@ -12,6 +12,7 @@ from datasets import load_dataset
 
 from mllm_judge_tasks import schema
 from mllm_judge_tasks.location import dataset_location
+from mllm_judge_tasks.problems import UserError
 
 SUBSET_NAMES = {"hq_": "HQ", "hard_": "Hard"}
 
@@ -20,6 +21,7 @@ SUBSET_NAMES = {"hq_": "HQ", "hard_": "Hard"}
 class BenchmarkItem:
     task: str
     id: str
+    instruction_id: int
     source: str
     human: int | str  # score 1..5; pair "A", "B" or "C" (tie); batch a ranking such as "CDAB"
     responders: tuple[str, ...]
@@ -41,7 +43,8 @@ def _item(task: str, row: dict) -> BenchmarkItem:
         responders, answers = (row["responder_a"], row["responder_b"]), (row["response_a"], row["response_b"])
     else:
         human, responders, answers = row["human_ranking"], tuple(row["responders"]), tuple(row["responses"])
-    return BenchmarkItem(task, row["id"], row["source"], human, tuple(responders), tuple(len(a) for a in answers))
+    return BenchmarkItem(task, row["id"], row["instruction_id"], row["source"], human, tuple(responders),
+                         tuple(len(a) for a in answers))
 
 
 def _rows(location: str, config: str):
@@ -55,6 +58,16 @@ def _rows(location: str, config: str):
 def load_index(dataset: str | None = None) -> BenchmarkIndex:
     """The index of the benchmark at `dataset` (a built directory or a Hub id; see `dataset_location`)."""
     location = dataset_location(dataset)
+    try:
+        return _load_index(location)
+    except (ConnectionError, FileNotFoundError, ValueError) as error:
+        raise UserError(
+            f"cannot read the benchmark from {location!r} ({type(error).__name__}: {str(error).splitlines()[0]}); "
+            "pass --dataset with a built directory (mllm-judge build) or a reachable Hub id, or set MLLM_JUDGE_DATASET"
+        ) from None
+
+
+def _load_index(location: str) -> BenchmarkIndex:
     index = BenchmarkIndex()
     for task in schema.TASKS:
         rows = _rows(location, task)

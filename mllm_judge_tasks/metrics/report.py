@@ -86,26 +86,31 @@ def _interval(result) -> list[float | None]:
     return [_nan_to_none(float(low)), _nan_to_none(float(high))]
 
 
-def _bootstrap(samples: list[np.ndarray], statistic, resamples: int, seed: int) -> list[float | None]:
+def bootstrap_interval(samples: list[np.ndarray], statistic, resamples: int, seed: int) -> list[float | None]:
+    """Percentile 95% CI of `statistic(*index_arrays)`, each sample of indices resampled on its own."""
     if resamples <= 0 or not samples or any(len(sample) < 2 for sample in samples):
         return [None, None]
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         result = stats.bootstrap(
             # scipy passes axis=-1; our statistics always reduce the last axis.
-            tuple(samples), lambda *indices, axis=-1: statistic(*indices), vectorized=True, paired=False, n_resamples=resamples,
-            method="percentile", rng=np.random.default_rng(seed),
+            tuple(samples), lambda *indices, axis=-1: statistic(*indices), vectorized=True,
+            paired=False, n_resamples=resamples, method="percentile", rng=np.random.default_rng(seed),
         )
     return _interval(result)
 
 
-def headline_intervals(task: str, parsed: Sequence[JudgedItem], resamples: int, seed: int) -> dict:
-    """95% CIs of the headline metric: pooled, and of the per-source average."""
-    per_item = _per_item_statistic(task, parsed)
+def source_strata(items: Sequence[JudgedItem]) -> list[np.ndarray]:
+    """Indices of the items of each source dataset: the strata of the per-source average."""
     by_source: dict[str, list[int]] = defaultdict(list)
-    for index, item in enumerate(parsed):
+    for index, item in enumerate(items):
         by_source[item.source].append(index)
-    sources = [np.asarray(indices) for indices in by_source.values()]
+    return [np.asarray(indices) for _, indices in sorted(by_source.items())]
+
+
+def average_statistic(task: str, items: Sequence[JudgedItem]) -> Callable[..., np.ndarray]:
+    """The headline averaged over sources, as a function of one index array per stratum."""
+    per_item = _per_item_statistic(task, items)
 
     def average(*indices: np.ndarray) -> np.ndarray:
         values = np.stack([np.broadcast_to(per_item(index), np.shape(index)[:-1]) for index in indices])
@@ -113,10 +118,34 @@ def headline_intervals(task: str, parsed: Sequence[JudgedItem], resamples: int, 
             warnings.simplefilter("ignore")
             return np.nanmean(values, axis=0)
 
+    return average
+
+
+def headline_intervals(task: str, parsed: Sequence[JudgedItem], resamples: int, seed: int) -> dict:
+    """95% CIs of the headline metric: pooled, and of the per-source average (resampled within sources)."""
     return {
-        "pooled": _bootstrap([np.arange(len(parsed))], per_item, resamples, seed),
-        "average": _bootstrap(sources, average, resamples, seed),
+        "pooled": bootstrap_interval([np.arange(len(parsed))], _per_item_statistic(task, parsed), resamples, seed),
+        "average": bootstrap_interval(source_strata(parsed), average_statistic(task, parsed), resamples, seed),
     }
+
+
+def paired_difference_interval(
+    task: str, first: Sequence[JudgedItem], second: Sequence[JudgedItem], resamples: int = DEFAULT_RESAMPLES, seed: int = 0
+) -> list[float | None]:
+    """95% CI of (first − second) in the headline average, resampling the same items for both judges.
+
+    Only items both judges gave a verdict on count; an interval holding 0 means
+    the two cannot be told apart on this benchmark.
+    """
+    theirs = {item.id: item for item in second if item.order == "original" and item.verdict is not None}
+    aligned = [(item, theirs[item.id]) for item in first if item.order == "original" and item.verdict is not None and item.id in theirs]
+    if not aligned:
+        return [None, None]
+    mine, other = [a for a, _ in aligned], [b for _, b in aligned]
+    first_average, second_average = average_statistic(task, mine), average_statistic(task, other)
+    return bootstrap_interval(
+        source_strata(mine), lambda *indices: first_average(*indices) - second_average(*indices), resamples, seed
+    )
 
 
 def bias_report(task: str, items: Sequence[JudgedItem], family: str | None = None) -> dict:

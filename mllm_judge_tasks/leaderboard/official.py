@@ -1,0 +1,147 @@
+"""`mllm-judge submission import-official`: the paper's judges as submissions.
+
+The release keeps the raw outputs of its judges (GPT-4V, Gemini, LLaVA,
+CogVLM) in `raw_data/step3/{Score,Pair,Batch}/<judge>.jsonl`: the benchmark
+record plus `result` = `{name, judge, analysis}` or `{name, judge, oral}`. The
+raw text (`analysis` / `oral`) becomes the submission's output, so our parser
+and metrics recompute everything. Where the text holds no verdict and the
+release kept one in `judge`, the line carries that verdict marked
+`"verdict_source": "release_field"`; the page counts verdicts by route.
+Records are matched to dataset rows by their row id, checked against the
+responder names where the record has them, else by instruction id plus
+responders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from mllm_judge_tasks import schema
+from mllm_judge_tasks.problems import Problem, UserError
+from mllm_judge_tasks.verdicts import parse_verdict
+
+from .benchmark_index import BenchmarkIndex
+from .submission import RELEASE_FIELD, write_submission
+
+STEP3_DIRS = ("Dataset/raw_data/step3", "raw_data/step3")
+TASK_FOLDERS = {"Score": "score", "Pair": "pair", "Batch": "batch"}
+JUDGE_NAMES = {"gpt4v": "GPT-4V", "gpt4": "GPT-4V", "gemini": "Gemini", "llava": "LLaVA", "cogvlm": "CogVLM"}
+IMPORT_REPORT = "import_report.json"
+
+
+def judge_name(file_stem: str, result_name: object) -> str:
+    key = str(result_name or file_stem).lower().replace("new ", "").replace("-", "").replace(" ", "")
+    return JUDGE_NAMES.get(key, str(result_name or file_stem))
+
+
+def _responders(task: str, record: dict) -> tuple[str, ...] | None:
+    try:
+        if task == "score":
+            return (record["name"],)
+        if task == "pair":
+            return (record["answer1"]["name"], record["answer2"]["name"])
+        answers = record.get("answers") or [record[f"answer{i}"] for i in range(4) if f"answer{i}" in record]
+        return tuple(answer["name"] for answer in answers) or None
+    except (KeyError, TypeError):
+        return None
+
+
+def _row_id(task: str, record: dict, index: BenchmarkIndex, by_key: dict) -> str | None:
+    official = record.get({"score": "score_id", "pair": "pair_id", "batch": "id"}[task])
+    responders = _responders(task, record)
+    items = index.items.get(task, {})
+    if isinstance(official, int) and not isinstance(official, bool):
+        candidate = schema.row_id(task, official)
+        if candidate in items and (responders is None or items[candidate].responders == responders):
+            return candidate
+    if responders is not None and isinstance(record.get("id"), int):
+        matches = by_key.get((task, record["id"], responders), [])
+        if len(matches) == 1:
+            return matches[0]
+    return None
+
+
+def _release_verdict(task: str, value: object, n_responses: int) -> object:
+    """The `judge` field as a verdict, or None where it is not one the protocol allows."""
+    try:
+        if task == "score":
+            return schema.normalize_score_label(value)
+        if task == "pair":
+            label = schema.normalize_pair_label(value)
+            return schema.PAIR_TIE_LETTER if label == "tie" else label
+        return schema.normalize_batch_label(value, n_responses)
+    except ValueError:
+        return None
+
+
+def import_official(release_dir: Path, out: Path, index: BenchmarkIndex) -> dict[str, Path]:
+    """One submission directory per judge under `out`; returns judge name → directory."""
+    release_dir = Path(release_dir)
+    step3 = next((release_dir / d for d in STEP3_DIRS if (release_dir / d).is_dir()), None)
+    if step3 is None:
+        raise UserError(f"{release_dir}: no judge outputs found (looked for {' or '.join(STEP3_DIRS)})")
+    by_key: dict[tuple, list[str]] = defaultdict(list)
+    for task, items in index.items.items():
+        for item in items.values():
+            by_key[(task, item.instruction_id, item.responders)].append(item.id)
+    lines: dict[str, list[dict]] = defaultdict(list)
+    problems: dict[str, list[Problem]] = defaultdict(list)
+    routes: dict[str, Counter] = defaultdict(Counter)
+    seen: dict[str, set] = defaultdict(set)
+    for folder, task in TASK_FOLDERS.items():
+        for path in sorted((step3 / folder).glob("*.jsonl")) if (step3 / folder).is_dir() else []:
+            display = str(path.relative_to(release_dir))
+            for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    record = json.loads(raw.decode("utf-8"))
+                    result = record["result"]
+                    if not isinstance(result, dict):
+                        raise TypeError("result is not an object")
+                except (ValueError, KeyError, TypeError) as error:
+                    problems[judge_name(path.stem, None)].append(Problem(display, number, "result", f"unreadable judge record ({error})"))
+                    continue
+                judge = judge_name(path.stem, result.get("name"))
+                row_id = _row_id(task, record, index, by_key)
+                if row_id is None:
+                    problems[judge].append(Problem(display, number, "id", "matches no dataset row"))
+                    continue
+                if (task, row_id) in seen[judge]:
+                    routes[judge][f"{task}: repeated record skipped"] += 1
+                    continue
+                seen[judge].add((task, row_id))
+                text = result.get("analysis", result.get("oral", record.get("gpt_output", "")))
+                text = text if isinstance(text, str) else ""
+                line = {"task": task, "id": row_id, "output": text}
+                n_responses = len(index.items[task][row_id].responders)
+                if parse_verdict(task, text, n_responses).ok:
+                    routes[judge][f"{task}: verdict from the text"] += 1
+                else:
+                    verdict = _release_verdict(task, result.get("judge"), n_responses)
+                    if verdict is not None:
+                        line.update({"verdict": verdict, "verdict_source": RELEASE_FIELD})
+                        routes[judge][f"{task}: verdict from the release's judge field"] += 1
+                    else:
+                        routes[judge][f"{task}: no verdict"] += 1
+                lines[judge].append(line)
+    written = {}
+    for judge, judge_lines in sorted(lines.items()):
+        metadata = {
+            "judge_model": judge,
+            "revision": None,
+            "parameters": {"source": "MLLM-as-a-Judge release, raw_data/step3"},
+            "judge_setting": "plain",
+            "date": dt.date.today().isoformat(),
+            "contact": "Chen et al., ICML 2024 (arXiv 2402.04788)",
+            "license": "MIT (as tagged on the Hub)",
+        }
+        directory = write_submission(Path(out) / judge, metadata, judge_lines)
+        report = {"verdict_routes": dict(sorted(routes[judge].items())),
+                  "unmatched": [problem.to_dict() for problem in problems[judge]]}
+        (directory / IMPORT_REPORT).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        written[judge] = directory
+    return written

@@ -1,0 +1,74 @@
+"""`mllm-judge submission pack`: a submission from the output folder of an lmms-eval run of our tasks.
+
+Reads the run's `*_samples_mllm_judge_{score,pair,batch}[_setting].jsonl` files
+(written with `--log_samples`) and its results.json for the metadata. Each task
+must appear once, in one judge setting; `mllm_judge_pair_swap` adds the
+swapped-order judgements for the position-bias figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+from mllm_judge_tasks import schema
+from mllm_judge_tasks.problems import UserError
+from mllm_judge_tasks.prompts import SETTINGS
+
+from .submission import write_submission
+
+_SAMPLES = re.compile(r"_samples_mllm_judge_(score|pair|batch)(?:_(" + "|".join(SETTINGS[1:]) + r"|swap))?\.jsonl$")
+
+
+def _model_args(text: str) -> dict:
+    return dict(part.split("=", 1) for part in text.split(",") if "=" in part)
+
+
+def _response(sample: dict) -> str:
+    response = sample.get("filtered_resps", sample.get("resps", [""]))
+    while isinstance(response, list):
+        response = response[0] if response else ""
+    return response if isinstance(response, str) else ""
+
+
+def pack_run(run_dir: Path, out: Path, *, contact: str, license: str, judge_model: str | None = None) -> Path:
+    """`judge_model` names the judge on the board (default: the `pretrained` model argument of the run)."""
+    run_dir = Path(run_dir)
+    files = {path: _SAMPLES.search(path.name) for path in sorted(run_dir.rglob("*_samples_*.jsonl"))}
+    files = {path: match for path, match in files.items() if match}
+    if not files:
+        raise UserError(f"{run_dir}: no samples of the mllm_judge tasks; run lmms-eval with --log_samples")
+    settings = {match.group(2) or "plain" for match in files.values() if match.group(2) != "swap"}
+    if len(settings) > 1:
+        raise UserError(f"{run_dir}: samples of several judge settings ({', '.join(sorted(settings))}); pack one setting per submission")
+    results = sorted(run_dir.rglob("*results.json"))
+    config = json.loads(results[-1].read_text()).get("config", {}) if results else {}
+    model_args = _model_args(str(config.get("model_args", "")))
+    lines = []
+    for path, match in files.items():
+        task, swap = match.group(1), match.group(2) == "swap"
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            sample = json.loads(raw)
+            details = sample.get("details") or {}
+            order = details.get("order", "original")
+            if swap and order != "swapped":
+                continue  # the swap task's original-order half repeats the pair task
+            line = {"task": task, "id": details.get("id") or sample.get("doc", {}).get("id"), "output": _response(sample)}
+            if order == "swapped":
+                line["order"] = "swapped"
+            lines.append(line)
+    metadata = {
+        "judge_model": judge_model or model_args.get("pretrained") or model_args.get("model") or str(config.get("model", "unknown")),
+        "revision": model_args.get("revision"),
+        "parameters": {"model": config.get("model"), "model_args": config.get("model_args"),
+                       "batch_size": config.get("batch_size"), "gen_kwargs": config.get("gen_kwargs")},
+        "judge_setting": settings.pop() if settings else "plain",
+        "date": dt.date.today().isoformat(),
+        "contact": contact,
+        "license": license,
+    }
+    if any(line["task"] not in schema.TASKS for line in lines):
+        raise UserError(f"{run_dir}: unexpected task in samples")
+    return write_submission(out, metadata, lines)

@@ -1,0 +1,75 @@
+"""`mllm-judge score`: every metric recomputed from a submission's raw outputs.
+
+Our parser reads each output (a submitted verdict is never trusted; only the
+release's own verdict field, on imported official lines whose text holds
+none, stands in, and is counted). Each task is reported on the full benchmark
+and on the HQ and Hard subsets the dataset holds, with bootstrap 95% CIs, per
+source dataset, and with the bias figures the submission allows (length
+always, position where swapped pairs were judged, self-preference where the
+judge's family is known from its name).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from mllm_judge_tasks.metrics.bias import judge_family
+from mllm_judge_tasks.metrics.report import DEFAULT_RESAMPLES, JudgedItem, task_report
+from mllm_judge_tasks.verdicts import parse_verdict
+
+from .benchmark_index import BenchmarkIndex
+from .submission import Submission
+
+ROUTE_TEXT, ROUTE_RELEASE, ROUTE_NONE = "parsed from the text", "release's judge field", "no verdict"
+
+
+def judged_items(submission: Submission, index: BenchmarkIndex) -> tuple[dict[str, list[JudgedItem]], dict[str, Counter]]:
+    """Each task's judged items (predictions of unknown ids are left out) and how verdicts were obtained."""
+    items: dict[str, list[JudgedItem]] = defaultdict(list)
+    routes: dict[str, Counter] = defaultdict(Counter)
+    for prediction in submission.predictions:
+        row = index.items.get(prediction.task, {}).get(prediction.id)
+        if row is None:
+            continue
+        parsed = parse_verdict(prediction.task, prediction.output, len(row.responders))
+        verdict, reason = parsed.verdict, None if parsed.reason is None else parsed.reason.value
+        if verdict is not None:
+            routes[prediction.task][ROUTE_TEXT] += 1
+        elif prediction.release_verdict is not None:
+            verdict, reason = prediction.release_verdict, None
+            routes[prediction.task][ROUTE_RELEASE] += 1
+        else:
+            routes[prediction.task][ROUTE_NONE] += 1
+        swapped = prediction.order == "swapped"
+        human = {"A": "B", "B": "A"}.get(row.human, row.human) if swapped else row.human
+        items[prediction.task].append(
+            JudgedItem(
+                id=row.id, source=row.source, human=human, verdict=verdict, reason=reason, verdicts=(verdict,),
+                lengths=row.lengths[::-1] if swapped else row.lengths,
+                responders=row.responders[::-1] if swapped else row.responders, order=prediction.order,
+            )
+        )
+    return dict(items), dict(routes)
+
+
+def score_items(submission: Submission, index: BenchmarkIndex, items: dict[str, list[JudgedItem]],
+                routes: dict[str, Counter], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> dict:
+    """The score report of already judged items (see `judged_items`)."""
+    family = judge_family(submission.name)
+    tasks = {}
+    for task, task_items in sorted(items.items()):
+        report = {"full": task_report(task, task_items, resamples=resamples, seed=seed, family=family)}
+        original = [item for item in task_items if item.order == "original"]
+        for subset, ids_by_task in sorted(index.subsets.items()):
+            ids = ids_by_task.get(task)
+            if ids:
+                report[subset] = task_report(task, [i for i in original if i.id in ids], resamples=resamples, seed=seed)
+                report[subset].pop("bias")
+        report["verdict_routes"] = dict(routes.get(task, {}))
+        tasks[task] = report
+    return {"judge": submission.name, "metadata": submission.metadata, "judge_family": family, "tasks": tasks}
+
+
+def score_submission(submission: Submission, index: BenchmarkIndex, *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> dict:
+    items, routes = judged_items(submission, index)
+    return score_items(submission, index, items, routes, resamples=resamples, seed=seed)
