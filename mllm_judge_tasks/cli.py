@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 from mllm_judge_tasks.problems import UserError
@@ -46,19 +45,9 @@ def _push(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    """Build the mini benchmark and read every config back with `datasets.load_dataset`."""
-    from datasets import load_dataset
+    from mllm_judge_tasks.demo import run_demo
 
-    from dataset_scripts.build import build_mini
-
-    out = args.out or Path(tempfile.mkdtemp(prefix="mllm-judge-demo-")) / "mllm-judge"
-    result = build_mini(out, overwrite=True)
-    _print_build(result)
-    for name in result.configs:
-        rows = load_dataset(str(result.out_dir.resolve()), name, split="test")
-        first = rows[0]
-        print(f"load_dataset({str(result.out_dir)!r}, {name!r}): {len(rows)} rows; first: {first['id']} "
-              f"image {first['image'].size} '{first['instruction']}'")
+    run_demo(args.out)
     return 0
 
 
@@ -197,8 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--dry-run", action="store_true", help="list what would be uploaded, upload nothing")
     push.set_defaults(run=_push)
 
-    demo = commands.add_parser("demo", help="the main job on the embedded default: build the mini benchmark and load it")
-    demo.add_argument("--out", type=Path, help="where to build (default: a new temporary directory)")
+    demo = commands.add_parser("demo", help="the whole flow on the embedded default: dataset, tiny judge, scores, leaderboard")
+    demo.add_argument("--out", type=Path, default=Path("mllm-judge-demo"), help="work directory (default: ./mllm-judge-demo)")
     demo.set_defaults(run=_demo)
 
     parse = commands.add_parser("parse", help="parse judge texts (JSON strings, one per line) into verdicts")

@@ -46,7 +46,7 @@ def train_tokenizer(special: list[str], extra: dict[str, str] | None = None) -> 
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=500, special_tokens=["<unk>", "<s>", "</s>", "<pad>", *special],
+        vocab_size=500, special_tokens=["<unk>", "<s>", "</s>", "<pad>", *special], show_progress=False,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tokenizer.train_from_iterator(CORPUS * 20, trainer)

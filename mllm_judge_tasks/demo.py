@@ -1,0 +1,74 @@
+"""The main job on the embedded default: dataset, judge, scores and leaderboard, with no download and no GPU.
+
+It builds the synthetic mini benchmark, builds a tiny random-weight LLaVA judge
+on the spot, runs it through the real lmms-eval CLI with our backend (verdict-
+constrained, so every verdict parses), packs the run as a submission, and
+scores it next to the reference rows into a leaderboard page. The tiny judge's
+verdicts are noise: the point is that every stage runs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mllm_judge_tasks.problems import UserError
+
+DEMO_TASKS = "mllm_judge,mllm_judge_pair_swap"
+DEMO_JUDGE = "tiny random LLaVA (demo)"
+
+
+def _step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def run_demo(out: Path, resamples: int = 1000) -> Path:
+    from dataset_scripts.build import build_mini
+    from mllm_judge_tasks.leaderboard.benchmark_index import load_index
+    from mllm_judge_tasks.leaderboard.board import build_board
+    from mllm_judge_tasks.leaderboard.pack import pack_run
+    from mllm_judge_tasks.leaderboard.page import write_leaderboard
+    from mllm_judge_tasks.leaderboard.submission import read_submission
+    from mllm_judge_tasks.leaderboard.table import to_markdown
+    from mllm_judge_tasks.leaderboard.validate import validate_submission
+    from mllm_judge_tasks.models.tiny import build_llava
+
+    out = Path(out).resolve()
+    _step(f"building the mini benchmark into {out / 'mllm-judge'}")
+    dataset = build_mini(out / "mllm-judge", overwrite=True)
+    for name, files in dataset.configs.items():
+        print(f"    {name}: {files.num_examples} rows")
+    judge_dir = out / "tiny-judge"
+    if not (judge_dir / "config.json").exists():
+        _step(f"building a tiny random-weight LLaVA judge into {judge_dir}")
+        build_llava(judge_dir)
+    run_dir = out / "run"
+    _step("judging with lmms-eval --model mllm_judge_hf (verdict-constrained) on " + DEMO_TASKS)
+    command = [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_hf",
+               "--model_args", f"pretrained={judge_dir},verdict_mode=constrained,max_new_tokens=32",
+               "--tasks", DEMO_TASKS, "--batch_size", "8", "--output_path", str(run_dir), "--log_samples"]
+    env = {**os.environ, "MLLM_JUDGE_DATASET": str(dataset.out_dir), "MLLM_JUDGE_CACHE": str(out / "cache.sqlite"),
+           "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
+    done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # lmms-eval exits 0 even when the evaluation crashed: its results file is the proof.
+    if not list(run_dir.rglob("*results.json")):
+        raise UserError(f"the lmms-eval run wrote no results; its output ends with:\n{done.stdout[-3000:]}")
+    counts = [line for line in done.stdout.splitlines() if line.startswith("mllm_judge_hf: ") and "requests" in line]
+    if counts:
+        print(f"    {counts[-1]}")
+    _step("packing the run as a submission, validating and scoring it beside the reference rows")
+    submission_dir = pack_run(run_dir, out / "submissions" / "tiny-judge", contact="mllm-judge demo",
+                              license="MIT", judge_model=DEMO_JUDGE)
+    index = load_index(str(dataset.out_dir))
+    submission = read_submission(submission_dir)
+    problems = validate_submission(submission, index)
+    if problems:
+        raise UserError("the packed demo submission is invalid:\n" + "\n".join(f"  {p}" for p in problems))
+    rows = build_board([submission], index, resamples=resamples)
+    page = write_leaderboard(rows, out / "leaderboard", str(dataset.out_dir))
+    print()
+    print(to_markdown(rows), end="")
+    print(f"\nleaderboard page: {page}")
+    return page

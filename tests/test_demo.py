@@ -1,0 +1,22 @@
+"""The README's first command: the whole flow on the embedded default, through the real CLI."""
+
+import json
+import subprocess
+import sys
+
+
+def test_demo_runs_dataset_judge_scores_and_leaderboard(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "demo", "--out", str(tmp_path / "demo")],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    page = tmp_path / "demo" / "leaderboard" / "index.html"
+    assert f"leaderboard page: {page}" in done.stdout
+    assert "mllm_judge_hf: 1150 requests: 0 from cache, 1150 generated, 0 failed (mode constrained)" in done.stdout
+    board = json.loads((page.parent / "leaderboard.json").read_text())
+    judge = board[0]
+    assert judge["judge"] == "tiny random LLaVA (demo)" and not judge["reference"]
+    assert judge["pair"]["parse_rate"] == 1.0 and judge["pair"]["n"] == 600  # both orders
+    assert judge["batch"]["n"] == 50 and judge["score"]["n"] == 200
+    assert {row["judge"] for row in board if row["reference"]} == {
+        "reference: random", "reference: always A", "reference: always tie", "reference: longer response wins",
+        "reference: constant score"}
