@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from mllm_judge_tasks import schema
-from mllm_judge_tasks.problems import Problem
+from mllm_judge_tasks.problems import Problem, json_object
 
 # Where each config's file may lie inside a release directory; the first that
 # exists wins. The GitHub repo nests everything under Dataset/ (HQ/Hard files
@@ -304,18 +304,9 @@ def read_release_file(config: str, path: Path, display_name: str) -> FileRead:
             read.duplicate_lines.append(number)
             continue
         seen_lines[stripped] = number
-        try:
-            text = stripped.decode("utf-8")
-        except UnicodeDecodeError as error:
-            read.problems.append(Problem(display_name, number, None, f"not valid UTF-8 ({error.reason} at byte {error.start})"))
-            continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as error:
-            read.problems.append(Problem(display_name, number, None, f"malformed JSON: {error.msg} at column {error.colno}"))
-            continue
-        if not isinstance(record, dict):
-            read.problems.append(Problem(display_name, number, None, f"expected a JSON object, got {type(record).__name__}"))
+        record = json_object(stripped, display_name, number)
+        if isinstance(record, Problem):
+            read.problems.append(record)
             continue
         fields = _Fields(record)
         try:

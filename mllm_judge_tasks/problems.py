@@ -6,6 +6,7 @@ a file in one pass; callers decide whether problems are fatal or skipped.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 
 
@@ -38,3 +39,16 @@ class InvalidInput(UserError):
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
         tail = f"\n{hint}" if hint else ""
         super().__init__(f"{len(problems)} problem(s):\n{shown}{more}{tail}")
+
+
+def json_object(raw: bytes, file: str, line: int) -> dict | Problem:
+    """One JSONL line as a JSON object, or the problem saying why it is not one (encoding, syntax, type)."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        return Problem(file, line, None, f"not valid UTF-8 ({error.reason} at byte {error.start})")
+    except json.JSONDecodeError as error:
+        return Problem(file, line, None, f"malformed JSON: {error.msg} at column {error.colno}")
+    if not isinstance(record, dict):
+        return Problem(file, line, None, f"expected a JSON object, got {type(record).__name__}")
+    return record

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mllm_judge_tasks import schema
-from mllm_judge_tasks.problems import Problem
+from mllm_judge_tasks.problems import Problem, json_object
 from mllm_judge_tasks.prompts import SETTINGS
 
 PREDICTIONS = "predictions.jsonl"
@@ -155,16 +155,9 @@ def read_submission(directory: Path) -> Submission:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue
-            try:
-                record = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as error:
-                submission.problems.append(Problem(PREDICTIONS, number, None, f"not valid UTF-8 ({error.reason})"))
-                continue
-            except json.JSONDecodeError as error:
-                submission.problems.append(Problem(PREDICTIONS, number, None, f"malformed JSON: {error.msg} at column {error.colno}"))
-                continue
-            if not isinstance(record, dict):
-                submission.problems.append(Problem(PREDICTIONS, number, None, f"expected a JSON object, got {type(record).__name__}"))
+            record = json_object(raw, PREDICTIONS, number)
+            if isinstance(record, Problem):
+                submission.problems.append(record)
                 continue
             prediction = _prediction(number, record, submission.problems)
             if prediction is not None:
