@@ -30,6 +30,7 @@ from enum import Enum
 from . import schema
 
 PAIR_VERDICTS = ("A", "B", "C")  # C is a tie, as in the protocol
+PROBABILITY_MODE = "verdict_probability"  # the `mode` of the backend's verdict-probability outputs
 
 
 class NoVerdict(str, Enum):
@@ -174,7 +175,7 @@ def read_verdict_probabilities(text: str) -> dict | None:
     verdict options, the expected score for scoring, and the most likely
     verdict as the protocol's marker (which `parse_verdict` reads as usual).
     """
-    if not isinstance(text, str) or not text.startswith('{"mode": "verdict_probability"'):
+    if not isinstance(text, str) or not text.startswith(json.dumps({"mode": PROBABILITY_MODE})[:-1]):
         return None
     try:
         payload = json.loads(text)

@@ -26,7 +26,7 @@ from tqdm import tqdm
 from .cache import GenerationCache, request_key
 from .inputs import JudgeRequest, encode, generate_texts, to_request
 from .loading import load_judge
-from .verdict_modes import PROBABILITY_MODE, VERDICT_KEY, constrained_verdicts, probability_output, task_of_doc, verdict_probabilities
+from .verdict_modes import VERDICT_KEY, constrained_verdicts, probability_output, task_of_doc, verdict_probabilities
 
 MODES = ("free", "constrained", "probability")
 DEFAULT_CACHE = Path(os.environ.get("MLLM_JUDGE_CACHE", Path.home() / ".cache" / "mllm-judge" / "generations.sqlite"))
@@ -149,7 +149,7 @@ class MLLMJudgeHF(lmms):
         prepared = [self._prepare(request) for request in requests]
         answers: list[str | None] = [None] * len(requests)
         keys: dict[int, str] = {}
-        for index, (doc, judge_request, settings, error) in enumerate(prepared):
+        for index, (_doc, judge_request, settings, error) in enumerate(prepared):
             if error is not None:
                 print(f"mllm_judge_hf: skipped, {error}", file=sys.stderr)
                 answers[index] = ""

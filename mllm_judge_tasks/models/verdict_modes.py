@@ -21,11 +21,11 @@ from itertools import permutations
 import torch
 
 from mllm_judge_tasks.schema import BATCH_LETTERS
+from mllm_judge_tasks.verdicts import PROBABILITY_MODE
 
 from .inputs import encode
 
 VERDICT_KEY = "Judgement:"
-PROBABILITY_MODE = "verdict_probability"
 
 
 def task_of_doc(doc: dict) -> str:
