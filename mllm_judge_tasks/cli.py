@@ -167,7 +167,11 @@ def _leaderboard(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mllm-judge", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="mllm-judge",
+        description="MLLM-as-a-Judge: build the benchmark datasets, parse judge outputs, validate and score "
+        "submissions, and render the leaderboard. Start with `mllm-judge demo`.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     build = commands.add_parser("build", help="build the dataset repo directory (parquet per config + card)")
