@@ -101,7 +101,8 @@ def mini_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_mini(tmp_path_factory.mktemp("mini") / "mllm-judge").out_dir
 
 
-@pytest.fixture(scope="session")
-def cleanup_hf_home():
+@pytest.fixture(scope="session", autouse=True)
+def temporary_hf_home():
+    """Remove the session's Hugging Face cache when the tests end."""
     yield
     shutil.rmtree(_HF_HOME, ignore_errors=True)
