@@ -151,6 +151,14 @@ def normalize_pair_label(value: object) -> str:
     raise ValueError(f"expected 'A', 'B' or 'C' (tie), got {value!r}")
 
 
+def pair_letter(label: object) -> str:
+    """The protocol letter ("A", "B", "C" for a tie) of a pair label: "A"/"B"/"tie", a release "C", or a ClassLabel index."""
+    if isinstance(label, int) and not isinstance(label, bool) and 0 <= label < len(PAIR_LABELS):
+        label = PAIR_LABELS[label]
+    normalized = normalize_pair_label(label)
+    return PAIR_TIE_LETTER if normalized == "tie" else normalized
+
+
 def normalize_batch_label(value: object, n_responses: int) -> str:
     """Human ranking as a best-to-worst permutation of the first n letters.
 

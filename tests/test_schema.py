@@ -45,3 +45,14 @@ def test_config_names_map_to_tasks():
     assert [schema.task_of_config(c) for c in ("pair", "hq_score", "hard_batch", "lite_pair")] == ["pair", "score", "batch", "pair"]
     with pytest.raises(ValueError):
         schema.task_of_config("pairs")
+
+
+@pytest.mark.parametrize("label, letter", [("A", "A"), ("tie", "C"), ("C", "C"), (1, "B"), (2, "C"), ("b", "B")])
+def test_pair_letter_of_dataset_and_release_labels(label, letter):
+    assert schema.pair_letter(label) == letter
+
+
+@pytest.mark.parametrize("label", [3, "D", True, None])
+def test_pair_letter_refuses_unknown_labels(label):
+    with pytest.raises(ValueError):
+        schema.pair_letter(label)

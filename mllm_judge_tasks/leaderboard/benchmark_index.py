@@ -38,8 +38,7 @@ def _item(task: str, row: dict) -> BenchmarkItem:
     if task == "score":
         human, responders, answers = row["human_score"], (row["responder"],), (row["response"],)
     elif task == "pair":
-        label = schema.PAIR_LABELS[row["human"]]
-        human = schema.PAIR_TIE_LETTER if label == "tie" else label
+        human = schema.pair_letter(row["human"])
         responders, answers = (row["responder_a"], row["responder_b"]), (row["response_a"], row["response_b"])
     else:
         human, responders, answers = row["human_ranking"], tuple(row["responders"]), tuple(row["responses"])

@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from mllm_judge_tasks import schema
-from mllm_judge_tasks.problems import Problem, UserError
+from mllm_judge_tasks.problems import Problem, UserError, json_object
 from mllm_judge_tasks.verdicts import parse_verdict
 
 from .benchmark_index import BenchmarkIndex
@@ -70,8 +70,7 @@ def _release_verdict(task: str, value: object, n_responses: int) -> object:
         if task == "score":
             return schema.normalize_score_label(value)
         if task == "pair":
-            label = schema.normalize_pair_label(value)
-            return schema.PAIR_TIE_LETTER if label == "tie" else label
+            return schema.pair_letter(value)
         return schema.normalize_batch_label(value, n_responses)
     except ValueError:
         return None
@@ -97,13 +96,11 @@ def import_official(release_dir: Path, out: Path, index: BenchmarkIndex) -> dict
             for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
                 if not raw.strip():
                     continue
-                try:
-                    record = json.loads(raw.decode("utf-8"))
-                    result = record["result"]
-                    if not isinstance(result, dict):
-                        raise TypeError("result is not an object")
-                except (ValueError, KeyError, TypeError) as error:
-                    problems[judge_name(path.stem, None)].append(Problem(display, number, "result", f"unreadable judge record ({error})"))
+                record = json_object(raw, display, number)
+                result = record.get("result") if isinstance(record, dict) else None
+                if not isinstance(result, dict):
+                    problem = record if isinstance(record, Problem) else Problem(display, number, "result", "missing or not an object")
+                    problems[judge_name(path.stem, None)].append(problem)
                     continue
                 judge = judge_name(path.stem, result.get("name"))
                 row_id = _row_id(task, record, index, by_key)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from mllm_judge_tasks.metrics.bias import judge_family
+from mllm_judge_tasks.metrics.bias import SWAP, judge_family
 from mllm_judge_tasks.metrics.report import DEFAULT_RESAMPLES, JudgedItem, task_report
 from mllm_judge_tasks.verdicts import parse_verdict
 
@@ -41,7 +41,7 @@ def judged_items(submission: Submission, index: BenchmarkIndex) -> tuple[dict[st
         else:
             routes[prediction.task][ROUTE_NONE] += 1
         swapped = prediction.order == "swapped"
-        human = {"A": "B", "B": "A"}.get(row.human, row.human) if swapped else row.human
+        human = SWAP[row.human] if swapped else row.human
         items[prediction.task].append(
             JudgedItem(
                 id=row.id, source=row.source, human=human, verdict=verdict, reason=reason, verdicts=(verdict,),

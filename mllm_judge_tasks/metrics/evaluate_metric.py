@@ -13,6 +13,7 @@ from pathlib import Path
 import datasets
 import evaluate
 
+from mllm_judge_tasks.schema import pair_letter
 from mllm_judge_tasks.verdicts import parse_verdict
 
 from .report import JudgedItem, task_report
@@ -29,10 +30,7 @@ def evaluate_module_path(task: str) -> str:
 
 
 def _human(task: str, label):
-    if task == "pair":
-        label = str(label).strip().upper()
-        return "C" if label == "TIE" else label
-    return label
+    return pair_letter(label) if task == "pair" else label
 
 
 class JudgeAgreement(evaluate.Metric):

@@ -14,7 +14,7 @@ from mllm_judge_tasks import prompts
 from mllm_judge_tasks.location import dataset_location
 from mllm_judge_tasks.metrics.agreement import HEADLINE
 from mllm_judge_tasks.metrics.report import JudgedItem, task_report
-from mllm_judge_tasks.schema import PAIR_LABELS, PAIR_TIE_LETTER
+from mllm_judge_tasks.schema import pair_letter
 from mllm_judge_tasks.verdicts import parse_verdict, read_verdict_probabilities
 
 # Read when lmms-eval loads a task YAML (`dataset_path: !function hooks.DATASET_PATH`
@@ -70,8 +70,7 @@ def doc_to_no_visual(doc: dict) -> list:
 
 def _human(task: str, doc: dict):
     if task == "pair":
-        label = PAIR_LABELS[doc["human"]] if isinstance(doc["human"], int) else doc["human"]
-        return PAIR_TIE_LETTER if label == "tie" else label
+        return pair_letter(doc["human"])
     return doc["human_score"] if task == "score" else doc["human_ranking"]
 
 
