@@ -132,15 +132,13 @@ class MLLMJudgeHF(lmms):
         if mode == "probability" and all(task_of_doc(doc) != "batch" for doc in docs):
             distributions = verdict_probabilities(self.judge, prompts, images, docs)
             return [probability_output(doc, dist) for doc, dist in zip(docs, distributions)]
+        batch = encode(self.judge.processor, prompts, images, self.judge.device, self.judge.dtype)
         free_settings = {k: settings[k] for k in ("max_new_tokens", "temperature")}
         stops = settings["stop_strings"]
         if mode == "free":
-            return generate_texts(self.judge, encode(self.judge.processor, prompts, images, self.judge.device, self.judge.dtype),
-                                  stop_strings=stops, **free_settings)
-        analyses = generate_texts(
-            self.judge, encode(self.judge.processor, prompts, images, self.judge.device, self.judge.dtype),
-            stop_strings=[VERDICT_KEY, *stops], **free_settings,
-        )
+            return generate_texts(self.judge, batch, stop_strings=stops, **free_settings)
+        # Constrained: the analysis runs freely until the verdict key, then the verdict is forced.
+        analyses = generate_texts(self.judge, batch, stop_strings=[VERDICT_KEY, *stops], **free_settings)
         prefixes = [p + a.rstrip() + "\n" + VERDICT_KEY for p, a in zip(prompts, analyses)]
         verdicts = constrained_verdicts(self.judge, prefixes, images, docs)
         return [a.rstrip() + "\n" + VERDICT_KEY + " " + v for a, v in zip(analyses, verdicts)]
