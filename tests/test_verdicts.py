@@ -134,16 +134,130 @@ def test_batch_letters_in_prose_are_not_a_ranking():
     assert parse_batch_verdict("Assistants A, B, C and D all answer correctly.").verdict is None
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.text())
-def test_parsers_are_total(text):
+# The cases the hardening issue listed: keys inside words or later prose, ties in words, rankings with prose after.
+@pytest.mark.parametrize(
+    "task, text, verdict",
+    [
+        ("pair", "Judgement: [[B]]. Sidebar on the crank: a quick note", "B"),
+        ("score", "Judgement: [[2]]. The assistant's final answer: 5 apples", 2),
+        ("pair", "Judgement: a tie", "C"),
+        ("pair", "Judgement: Tie.", "C"),
+        ("batch", "Ranking: [[B]], [[A]], [[D]], [[C]]\nThe best answer is B.", "BADC"),
+        ("batch", "Judgement: C D A B", "CDAB"),
+        ("batch", "[[CDAB]]", "CDAB"),
+        ("batch", "Ranking: [[CDAB]]", "CDAB"),
+        ("batch", "Analysis: B is best.\nRanking: B > D > A > C.", "BDAC"),
+        ("score", "Judgement:\n[[4]]", 4),
+        ("score", "The crank: [[5]] is the marker; Judgement: [[3]]", 3),
+    ],
+)
+def test_keys_are_whole_words_at_a_clause_start(task, text, verdict):
+    assert parse_verdict(task, text).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Rank: C D A B are all fine answers", "The grank: C, D, A, B", "Judgement: A is better than B, C and D"],
+)
+def test_letters_followed_by_prose_are_no_ranking(text):
+    assert parse_batch_verdict(text).verdict is None
+
+
+def test_a_ranking_without_a_known_answer_count_may_rank_three_or_four():
+    assert parse_batch_verdict("[[C]], [[A]], [[B]]", n_responses=None).verdict == "CAB"
+    assert parse_batch_verdict("[[C]], [[A]], [[D]], [[B]]", n_responses=None).verdict == "CADB"
+    assert parse_batch_verdict("[[C]], [[A]], [[D]]", n_responses=None).reason is NoVerdict.INVALID_RANKING
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A" + " " * 400 + "!",
+        "The best answer is A" + "\n" * 600,
+        "rank:" * 200_000,
+        ". Rank: " * 50_000,
+        "[[" + "1" * 5000 + "]]",
+        "9" * 5000,
+        "[" * 100_000,
+        "{" * 100_000,
+        "\ud800 Judgement: [[\udfff]]",
+    ],
+)
+def test_hostile_texts_never_raise(text):
     for task in ("score", "pair", "batch"):
         parsed = parse_verdict(task, text)
         assert (parsed.verdict is None) != (parsed.reason is None)
 
 
+def test_a_huge_number_is_out_of_range_not_an_error():
+    assert parse_score_verdict("[[" + "1" * 5000 + "]]").reason is NoVerdict.OUT_OF_RANGE
+
+
+# --- Fuzzing: at least 10,000 examples per task. ------------------------------------------------------
+FUZZ = settings(max_examples=10_000, deadline=None)
+PROSE = st.text(alphabet=st.characters(blacklist_characters="[]:：\n", blacklist_categories=("Cs",)), max_size=120)
+PROSE = PROSE.filter(lambda text: not any(word in text.lower() for word in ("rank", "judg", "verdict", "final")))
+RANKING_FORMATS = [
+    lambda letters: ", ".join(f"[[{x}]]" for x in letters),
+    lambda letters: "[" + ", ".join(f"[{x}]" for x in letters) + "]",
+    lambda letters: "[" + ",".join(letters) + "]",
+    lambda letters: " > ".join(letters),
+    lambda letters: " ".join(letters),
+    lambda letters: "".join(letters),
+    lambda letters: f"[[{''.join(letters)}]]",
+]
+KEYS = ["Judgement: ", "Judgment: ", "**Judgement**: ", '"Judgement": ', "Verdict: ", "Final verdict: ", "- Judgement: "]
+HUGE = st.builds(lambda chunk, count: chunk * count, st.text(max_size=40), st.integers(1, 1_000_000 // 40))
+
+
+@FUZZ
+@given(st.one_of(st.text(), st.text(alphabet="[]ABCD12345 ,>:;\nJudgementRanki"), HUGE))
+def test_score_parser_is_total(text):
+    parsed = parse_score_verdict(text)
+    assert (parsed.verdict is None) != (parsed.reason is None)
+    assert parsed.verdict is None or parsed.verdict in range(1, 6)
+
+
+@FUZZ
+@given(st.one_of(st.text(), st.text(alphabet="[]ABCabc tie:;\nJudgement"), HUGE))
+def test_pair_parser_is_total(text):
+    parsed = parse_pair_verdict(text)
+    assert (parsed.verdict is None) != (parsed.reason is None)
+    assert parsed.verdict in (None, "A", "B", "C")
+
+
+@FUZZ
+@given(st.one_of(st.text(), st.text(alphabet="[]ABCD ,>;:\nRankig"), HUGE), st.sampled_from([3, 4, None]))
+def test_batch_parser_is_total(text, n_responses):
+    parsed = parse_batch_verdict(text, n_responses)
+    assert (parsed.verdict is None) != (parsed.reason is None)
+    assert parsed.verdict is None or sorted(parsed.verdict) == sorted("ABCD"[: len(parsed.verdict)])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(PROSE, st.sampled_from(KEYS), st.integers(1, 5), PROSE, st.integers(0, 50))
+def test_grammar_built_score_texts(prose, key, score, tail, repeats):
+    text = f"{prose}\n{'Judgement: ' * repeats}{key}[[{score}]]{tail}"
+    assert parse_score_verdict(text).verdict == score
+
+
+@settings(max_examples=3000, deadline=None)
+@given(PROSE, st.sampled_from(KEYS), st.sampled_from(["[[A]]", "[[B]]", "[[C]]", "A", "B", "tie", "a tie"]), PROSE)
+def test_grammar_built_pair_texts(prose, key, verdict, tail):
+    expected = {"[[A]]": "A", "[[B]]": "B", "[[C]]": "C", "A": "A", "B": "B", "tie": "C", "a tie": "C"}[verdict]
+    text = f"{prose}\n{key}{verdict}." + (f"\n{tail}" if tail else "")
+    assert parse_pair_verdict(text).verdict == expected
+
+
+@settings(max_examples=3000, deadline=None)
+@given(PROSE, st.sampled_from(KEYS + ["Ranking: ", "Rank: "]), st.permutations("ABCD"), st.sampled_from(RANKING_FORMATS), PROSE)
+def test_grammar_built_ranking_texts(prose, key, order, style, tail):
+    text = f"{prose}\n{key}{style(order)}" + (f"\n{tail}" if tail else "")
+    assert parse_batch_verdict(text).verdict == "".join(order)
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.characters(blacklist_characters="[]"), max_size=200), st.integers(1, 5), st.text(alphabet=st.characters(blacklist_characters="[]"), max_size=50))
+@given(st.text(alphabet=st.characters(blacklist_characters="[]"), max_size=200), st.integers(1, 5), st.text(alphabet=st.characters(blacklist_characters="[]:："), max_size=50))
 def test_a_final_score_marker_is_found_in_any_prose(prose, score, tail):
     text = f"{prose}\nJudgement: [[{score}]]{tail}"
     assert parse_score_verdict(text).verdict == score
