@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from mllm_judge_tasks.problems import UserError
+from mllm_judge_tasks.problems import SHOWN_PROBLEMS, UserError, problem_summary
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -73,24 +73,15 @@ def _parse(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def _print_problems(problems) -> None:
-    for problem in problems:
-        print(f"  {problem}", file=sys.stderr)
+def _print_problems(problems, shown: int = SHOWN_PROBLEMS) -> None:
+    for line in problem_summary(problems, shown):
+        print(f"  {line}", file=sys.stderr)
 
 
 def _pack(args: argparse.Namespace) -> int:
     from mllm_judge_tasks.leaderboard.pack import pack_run
 
     print(f"packed {pack_run(args.run_dir, args.out, contact=args.contact, license=args.license, judge_model=args.judge_model)}")
-    return 0
-
-
-def _import_official(args: argparse.Namespace) -> int:
-    from mllm_judge_tasks.leaderboard.benchmark_index import load_index
-    from mllm_judge_tasks.leaderboard.official import import_official
-
-    for judge, directory in import_official(args.release_dir, args.out, load_index(args.dataset)).items():
-        print(f"{judge}: {directory}")
     return 0
 
 
@@ -120,6 +111,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
+    from mllm_judge_tasks.files import write_text_atomic
     from mllm_judge_tasks.leaderboard.scoring import score_submission
     from mllm_judge_tasks.metrics.agreement import HEADLINE
 
@@ -127,8 +119,9 @@ def _score(args: argparse.Namespace) -> int:
     if submission is None:
         return 1
     report = score_submission(submission, index, resamples=args.resamples)
+    report["dataset"] = {"name": index.name, "revision": index.revision}
     out = args.out or args.directory / "score.json"
-    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text_atomic(out, json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
     for task, task_report in report["tasks"].items():
         full = task_report["full"]
         low, high = full["ci95"]["average"]
@@ -147,20 +140,26 @@ def _leaderboard(args: argparse.Namespace) -> int:
     from mllm_judge_tasks.leaderboard.submission import PREDICTIONS, read_submission
     from mllm_judge_tasks.leaderboard.table import to_markdown
     from mllm_judge_tasks.leaderboard.validate import validate_submission
-    from mllm_judge_tasks.location import dataset_location
 
     index = load_index(args.dataset)
+    official = []
+    if args.official:
+        from mllm_judge_tasks.leaderboard.official import official_submissions
+
+        official, routes = official_submissions(args.official, index)
+        for judge, report in routes.items():
+            print(f"paper's judge {judge}: {report['verdict_routes']}, {len(report['unmatched'])} records unmatched")
     submissions = []
     for directory in sorted(path.parent for path in args.submissions_dir.glob(f"*/{PREDICTIONS}")):
         submission = read_submission(directory)
         problems = validate_submission(submission, index)
         if problems:
             print(f"left out {directory}: {len(problems)} problem(s)", file=sys.stderr)
-            _print_problems(problems[:20])
+            _print_problems(problems, shown=20)
             continue
         submissions.append(submission)
-    rows = build_board(submissions, index, resamples=args.resamples, references=not args.no_references)
-    page = write_leaderboard(rows, args.out, dataset_location(args.dataset))
+    rows = build_board(submissions, index, resamples=args.resamples, references=not args.no_references, official=official)
+    page = write_leaderboard(rows, args.out, index.name, index.revision)
     print(to_markdown(rows), end="")
     print(f"leaderboard: {page}")
     return 0
@@ -197,7 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     parse = commands.add_parser("parse", help="parse judge texts (JSON strings, one per line) into verdicts")
     parse.add_argument("file", nargs="?", type=Path, help="input file (default: standard input)")
     parse.add_argument("--task", required=True, choices=("score", "pair", "batch"))
-    parse.add_argument("--n-responses", type=int, default=4, choices=(3, 4), help="answers per batch item")
+    parse.add_argument("--n-responses", type=int, choices=(3, 4),
+                       help="answers per batch item (default: a ranking of the first 3 or 4 letters)")
     parse.set_defaults(run=_parse)
 
     dataset_help = "built dataset directory or Hub id (default: $MLLM_JUDGE_DATASET, else the Hub id)"
@@ -209,11 +209,6 @@ def build_parser() -> argparse.ArgumentParser:
     pack.add_argument("--license", required=True, help="license of the judge outputs")
     pack.add_argument("--judge-model", help="the judge's name on the board (default: the run's pretrained=...)")
     pack.set_defaults(run=_pack)
-    official = submission.add_parser("import-official", help="the release's own judges (GPT-4V, Gemini, LLaVA, CogVLM)")
-    official.add_argument("release_dir", type=Path)
-    official.add_argument("--out", type=Path, required=True, help="one submission directory per judge is made here")
-    official.add_argument("--dataset", help=dataset_help)
-    official.set_defaults(run=_import_official)
 
     validate = commands.add_parser("validate", help="check a submission against the dataset (exit 1 on problems)")
     validate.add_argument("directory", type=Path)
@@ -233,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     leaderboard.add_argument("--dataset", help=dataset_help)
     leaderboard.add_argument("--resamples", type=int, default=1000)
     leaderboard.add_argument("--no-references", action="store_true", help="leave out the reference rows")
+    leaderboard.add_argument("--official", type=Path, metavar="RELEASE_DIR",
+                             help="add the paper's judges, read from the release's raw_data/step3 files")
     leaderboard.set_defaults(run=_leaderboard)
     return parser
 
@@ -243,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except UserError as error:
         print(f"mllm-judge {args.command}: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # an unwritable --out, a full disk, a folder where a file was expected
+        where = f" {error.filename}" if error.filename else ""
+        print(f"mllm-judge {args.command}: cannot use{where}: {error.strerror or error}", file=sys.stderr)
         return 1
 
 

@@ -67,7 +67,7 @@ def run_demo(out: Path, resamples: int = 1000) -> Path:
     if problems:
         raise UserError("the packed demo submission is invalid:\n" + "\n".join(f"  {p}" for p in problems))
     rows = build_board([submission], index, resamples=resamples)
-    page = write_leaderboard(rows, out / "leaderboard", str(dataset.out_dir))
+    page = write_leaderboard(rows, out / "leaderboard", index.name, index.revision)
     print()
     print(to_markdown(rows), end="")
     print(f"\nleaderboard page: {page}")

@@ -7,6 +7,7 @@ a file in one pass; callers decide whether problems are fatal or skipped.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 
@@ -26,6 +27,20 @@ class Problem:
         return asdict(self)
 
 
+SHOWN_PROBLEMS = 50
+
+
+def problem_summary(problems: list[Problem], shown: int = SHOWN_PROBLEMS) -> list[str]:
+    """The first `shown` problems, then counts of the rest by file and field, so a huge file prints a few lines."""
+    lines = [str(problem) for problem in problems[:shown]]
+    rest = problems[shown:]
+    if rest:
+        counts = Counter((problem.file, problem.field) for problem in rest)
+        lines.append(f"... and {len(rest)} more:")
+        lines += [f"{count} in {file}{f' field {field!r}' if field else ''}" for (file, field), count in counts.most_common(20)]
+    return lines
+
+
 class UserError(Exception):
     """Input the user can fix; the CLI prints it without a traceback and exits 1."""
 
@@ -35,20 +50,42 @@ class InvalidInput(UserError):
 
     def __init__(self, problems: list[Problem], hint: str = ""):
         self.problems = problems
-        shown = "\n".join(f"  {problem}" for problem in problems[:50])
-        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        shown = "\n".join(f"  {line}" for line in problem_summary(problems))
         tail = f"\n{hint}" if hint else ""
-        super().__init__(f"{len(problems)} problem(s):\n{shown}{more}{tail}")
+        super().__init__(f"{len(problems)} problem(s):\n{shown}{tail}")
 
 
-def json_object(raw: bytes, file: str, line: int) -> dict | Problem:
-    """One JSONL line as a JSON object, or the problem saying why it is not one (encoding, syntax, type)."""
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _surrogate_free(record: object) -> bool:
+    """Whether every string in `record` can be written as UTF-8 (a `\\ud800` escape decodes to a lone surrogate)."""
     try:
-        record = json.loads(raw.decode("utf-8"))
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def json_object(raw: bytes, file: str, line: int | None) -> dict | Problem:
+    """One JSONL line (or a JSON file) as a JSON object, or the problem saying why it is not one.
+
+    Strict: NaN/Infinity, lone surrogates and nesting deep enough to exhaust
+    the parser's recursion are problems, never values that fail later.
+    """
+    try:
+        record = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError as error:
         return Problem(file, line, None, f"not valid UTF-8 ({error.reason} at byte {error.start})")
     except json.JSONDecodeError as error:
         return Problem(file, line, None, f"malformed JSON: {error.msg} at column {error.colno}")
+    except ValueError as error:
+        return Problem(file, line, None, f"malformed JSON: {error}")
+    except RecursionError:
+        return Problem(file, line, None, "malformed JSON: nested too deeply")
     if not isinstance(record, dict):
         return Problem(file, line, None, f"expected a JSON object, got {type(record).__name__}")
+    if b"\\u" in raw and not _surrogate_free(record):
+        return Problem(file, line, None, "a string holds a lone surrogate (an unpaired \\ud800-\\udfff escape)")
     return record

@@ -14,7 +14,7 @@ from dataset_scripts.build import build_from_release
 from mllm_judge_tasks.leaderboard import submission as submission_format
 from mllm_judge_tasks.leaderboard.benchmark_index import load_index
 from mllm_judge_tasks.leaderboard.board import build_board
-from mllm_judge_tasks.leaderboard.official import IMPORT_REPORT, import_official
+from mllm_judge_tasks.leaderboard.official import official_submissions
 from mllm_judge_tasks.leaderboard.page import write_leaderboard
 from mllm_judge_tasks.leaderboard.scoring import score_submission
 from mllm_judge_tasks.leaderboard.submission import read_submission, write_submission
@@ -67,7 +67,7 @@ def index(hand_dataset):
 HAND_PREDICTIONS = [
     {"task": "pair", "id": "pair-1", "output": "[[A]]"},
     {"task": "pair", "id": "pair-2", "output": "Judgement: [[B]]"},
-    {"task": "pair", "id": "pair-3", "output": "[[B]]", "verdict": "A"},  # a submitted verdict is never trusted
+    {"task": "pair", "id": "pair-3", "output": "[[B]]"},
     {"task": "pair", "id": "pair-4", "output": "[[A]]"},
     {"task": "score", "id": "score-1", "output": "[[1]]"},
     {"task": "score", "id": "score-2", "output": "[[2]]"},
@@ -236,25 +236,31 @@ def official_release(root: Path) -> Path:
     return root
 
 
-def test_import_of_the_real_judge_output_excerpt(tmp_path):
+def test_the_papers_judges_from_the_real_judge_output_excerpt(tmp_path):
     release = official_release(tmp_path / "release")
     dataset = build_from_release(release, tmp_path / "mllm-judge").out_dir
     index = load_index(str(dataset))
-    written = import_official(release, tmp_path / "official", index)
-    assert sorted(written) == ["CogVLM", "Gemini", "LLaVA"]
-    routes = {judge: json.loads((path / IMPORT_REPORT).read_text())["verdict_routes"] for judge, path in written.items()}
+    submissions, report = official_submissions(release, index)
+    by_judge = {submission.name: submission for submission in submissions}
+    assert sorted(by_judge) == ["CogVLM", "Gemini", "LLaVA"]
+    assert {submission.role for submission in submissions} == {"official"}
+    routes = {judge: entry["verdict_routes"] for judge, entry in report.items()}
     # Gemini's pair texts argue in prose and hold no verdict: the release's judge field stands in, and is counted.
     assert routes["Gemini"] == {"batch: verdict from the text": 1, "pair: verdict from the release's judge field": 4,
                                 "score: verdict from the text": 1}
     assert routes["CogVLM"] == {"pair: verdict from the text": 1, "score: verdict from the text": 3}
     assert routes["LLaVA"] == {"batch: verdict from the text": 1, "score: verdict from the text": 2}
-    gemini = read_submission(written["Gemini"])
-    assert gemini.metadata["judge_model"] == "Gemini" and gemini.problems == []
-    report = score_submission(gemini, index, resamples=0)
-    assert report["tasks"]["pair"]["verdict_routes"] == {"release's judge field": 4}
-    assert report["tasks"]["pair"]["full"]["parse_rate"] == 1.0
-    cogvlm = {p.id: p.output for p in read_submission(written["CogVLM"]).predictions}
+    scored = score_submission(by_judge["Gemini"], index, resamples=0)
+    assert scored["tasks"]["pair"]["verdict_routes"] == {"release's judge field": 4}
+    assert scored["tasks"]["pair"]["full"]["parse_rate"] == 1.0
+    cogvlm = {p.id: p.output for p in by_judge["CogVLM"].predictions}
     assert cogvlm["score-2278"] == "1</s>"  # the `oral` text of the {name, judge, oral} shape
+    # The same lines as a submission directory carry text only: its verdicts are what our parser reads.
+    gemini = by_judge["Gemini"]
+    copied = read_submission(write_submission(tmp_path / "copy", METADATA, [
+        {"task": p.task, "id": p.id, "output": p.output} for p in gemini.predictions]))
+    assert copied.release_verdicts == {} and copied.role == "submission"
+    assert score_submission(copied, index, resamples=0)["tasks"]["pair"]["full"]["parse_rate"] == 0.0
 
 
 # --- the page --------------------------------------------------------------------------------------
@@ -316,7 +322,7 @@ def page(tmp_path_factory, index):
     submissions = [read_submission(hand_submission(root / "subs" / "hostile", metadata=hostile)),
                    read_submission(hand_submission(root / "subs" / "weaker", metadata={**METADATA, "judge_model": "weaker judge"}, lines=weaker))]
     rows = build_board(submissions, index, resamples=200)
-    return write_leaderboard(rows, root / "board", "hand-made benchmark")
+    return write_leaderboard(rows, root / "board", "hand-made benchmark", "rev-1")
 
 
 def test_hostile_names_are_shown_as_text(page):
@@ -355,7 +361,7 @@ def test_the_page_sorts_in_the_browser(page):
 def test_tables_and_charts_are_written(page):
     board = page.parent
     csv_lines = (board / "leaderboard.csv").read_text().splitlines()
-    assert csv_lines[0].startswith("judge,setting,reference,score_value")
+    assert csv_lines[0].startswith("judge,setting,role,score_value")
     assert len(csv_lines) == 1 + 7
     assert (board / "leaderboard.md").read_text().count("\n") == 2 + 7
     assert page.read_text().count("data:image/png;base64,") >= 4  # per-source charts and the length chart

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datasets import load_dataset
 
 from mllm_judge_tasks import schema
-from mllm_judge_tasks.location import dataset_location
+from mllm_judge_tasks.location import dataset_identity, dataset_location
 from mllm_judge_tasks.problems import UserError
 
 SUBSET_NAMES = {"hq_": "HQ", "hard_": "Hard"}
@@ -32,6 +32,8 @@ class BenchmarkItem:
 class BenchmarkIndex:
     items: dict[str, dict[str, BenchmarkItem]] = field(default_factory=dict)
     subsets: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # subset → task → ids
+    name: str = ""  # the dataset's name and revision, as the page and the reports show them
+    revision: str = ""
 
 
 def _item(task: str, row: dict) -> BenchmarkItem:
@@ -67,7 +69,8 @@ def load_index(dataset: str | None = None) -> BenchmarkIndex:
 
 
 def _load_index(location: str) -> BenchmarkIndex:
-    index = BenchmarkIndex()
+    name, revision = dataset_identity(location)
+    index = BenchmarkIndex(name=name, revision=revision)
     for task in schema.TASKS:
         rows = _rows(location, task)
         if rows is not None:

@@ -35,7 +35,7 @@ class Cell:
 class Row:
     name: str
     setting: str
-    reference: bool
+    role: str  # "submission", "reference" or "official" (the paper's judges), set by our code
     report: dict
     items: dict[str, list[JudgedItem]] = field(repr=False, default_factory=dict)
     cells: dict[str, Cell] = field(default_factory=dict)
@@ -44,8 +44,7 @@ class Row:
 def _row(submission: Submission, index: BenchmarkIndex, resamples: int) -> Row:
     items, routes = judged_items(submission, index)
     report = score_items(submission, index, items, routes, resamples=resamples)
-    row = Row(submission.name, str(submission.metadata.get("judge_setting", "")),
-              bool(submission.metadata.get("reference")), report, items)
+    row = Row(submission.name, str(submission.metadata.get("judge_setting", "")), submission.role, report, items)
     for task, task_report in report["tasks"].items():
         full = task_report["full"]
         row.cells[task] = Cell(full["average"][HEADLINE[task]], full["ci95"]["average"], full["parse_rate"], full["n"])
@@ -70,14 +69,15 @@ def _rank(rows: list[Row], task: str, resamples: int) -> None:
 
 
 def build_board(submissions: list[Submission], index: BenchmarkIndex, *, resamples: int = DEFAULT_RESAMPLES,
-                references: bool = True) -> list[Row]:
-    everything = [*submissions, *(reference_submissions(index) if references else [])]
+                references: bool = True, official: list[Submission] = ()) -> list[Row]:
+    """Rows of the submissions, the paper's judges (`official`) and the reference rows, ranked per task."""
+    everything = [*submissions, *official, *(reference_submissions(index) if references else [])]
     rows = [_row(submission, index, resamples) for submission in everything]
     for task in schema.TASKS:
         _rank(rows, task, resamples)
-    # Submissions first, by their mean rank over the tasks they entered; the references after them.
+    # Submissions and the paper's judges by their mean rank over the tasks they entered; the references after them.
     def order(row: Row) -> tuple:
         ranks = [cell.rank for cell in row.cells.values() if cell.rank is not None]
-        return (row.reference, sum(ranks) / len(ranks) if ranks else float("inf"), row.name)
+        return (row.role == "reference", sum(ranks) / len(ranks) if ranks else float("inf"), row.name)
 
     return sorted(rows, key=order)

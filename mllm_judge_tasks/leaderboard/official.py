@@ -1,21 +1,23 @@
-"""`mllm-judge submission import-official`: the paper's judges as submissions.
+"""The paper's judges on the board (`mllm-judge leaderboard --official RELEASE_DIR`).
 
 The release keeps the raw outputs of its judges (GPT-4V, Gemini, LLaVA,
 CogVLM) in `raw_data/step3/{Score,Pair,Batch}/<judge>.jsonl`: the benchmark
 record plus `result` = `{name, judge, analysis}` or `{name, judge, oral}`. The
-raw text (`analysis` / `oral`) becomes the submission's output, so our parser
-and metrics recompute everything. Where the text holds no verdict and the
-release kept one in `judge`, the line carries that verdict marked
-`"verdict_source": "release_field"`; the page counts verdicts by route.
-Records are matched to dataset rows by their row id, checked against the
-responder names where the record has them, else by instruction id plus
-responders.
+raw text (`analysis` / `oral`) becomes the judge's output, so our parser and
+metrics recompute everything. Where the text holds no verdict and the
+release kept one in `judge`, that verdict stands in, and the page counts
+verdicts by route.
+
+These judges reach the board only from the release itself, read here into
+memory at board time: no submission file can carry a verdict or claim to be
+one of them. Records are matched to dataset rows by their row id, checked
+against the responder names where the record has them, else by instruction
+id plus responders.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -24,12 +26,11 @@ from mllm_judge_tasks.problems import Problem, UserError, json_object
 from mllm_judge_tasks.verdicts import parse_verdict
 
 from .benchmark_index import BenchmarkIndex
-from .submission import RELEASE_FIELD, write_submission
+from .submission import Prediction, Submission
 
 STEP3_DIRS = ("Dataset/raw_data/step3", "raw_data/step3")
 TASK_FOLDERS = {"Score": "score", "Pair": "pair", "Batch": "batch"}
 JUDGE_NAMES = {"gpt4v": "GPT-4V", "gpt4": "GPT-4V", "gemini": "Gemini", "llava": "LLaVA", "cogvlm": "CogVLM"}
-IMPORT_REPORT = "import_report.json"
 
 
 def judge_name(file_stem: str, result_name: object) -> str:
@@ -76,8 +77,8 @@ def _release_verdict(task: str, value: object, n_responses: int) -> object:
         return None
 
 
-def import_official(release_dir: Path, out: Path, index: BenchmarkIndex) -> dict[str, Path]:
-    """One submission directory per judge under `out`; returns judge name → directory."""
+def official_submissions(release_dir: Path, index: BenchmarkIndex) -> tuple[list[Submission], dict]:
+    """One in-memory submission per judge of the release, and a report of verdict routes and unmatched records."""
     release_dir = Path(release_dir)
     step3 = next((release_dir / d for d in STEP3_DIRS if (release_dir / d).is_dir()), None)
     if step3 is None:
@@ -86,7 +87,8 @@ def import_official(release_dir: Path, out: Path, index: BenchmarkIndex) -> dict
     for task, items in index.items.items():
         for item in items.values():
             by_key[(task, item.instruction_id, item.responders)].append(item.id)
-    lines: dict[str, list[dict]] = defaultdict(list)
+    predictions: dict[str, list[Prediction]] = defaultdict(list)
+    verdicts: dict[str, dict] = defaultdict(dict)
     problems: dict[str, list[Problem]] = defaultdict(list)
     routes: dict[str, Counter] = defaultdict(Counter)
     seen: dict[str, set] = defaultdict(set)
@@ -113,20 +115,19 @@ def import_official(release_dir: Path, out: Path, index: BenchmarkIndex) -> dict
                 seen[judge].add((task, row_id))
                 text = result.get("analysis", result.get("oral", record.get("gpt_output", "")))
                 text = text if isinstance(text, str) else ""
-                line = {"task": task, "id": row_id, "output": text}
                 n_responses = len(index.items[task][row_id].responders)
                 if parse_verdict(task, text, n_responses).ok:
                     routes[judge][f"{task}: verdict from the text"] += 1
                 else:
                     verdict = _release_verdict(task, result.get("judge"), n_responses)
                     if verdict is not None:
-                        line.update({"verdict": verdict, "verdict_source": RELEASE_FIELD})
+                        verdicts[judge][(task, row_id)] = verdict
                         routes[judge][f"{task}: verdict from the release's judge field"] += 1
                     else:
                         routes[judge][f"{task}: no verdict"] += 1
-                lines[judge].append(line)
-    written = {}
-    for judge, judge_lines in sorted(lines.items()):
+                predictions[judge].append(Prediction(line=number, task=task, id=row_id, output=text))
+    submissions, report = [], {}
+    for judge, judge_predictions in sorted(predictions.items()):
         metadata = {
             "judge_model": judge,
             "revision": None,
@@ -136,9 +137,8 @@ def import_official(release_dir: Path, out: Path, index: BenchmarkIndex) -> dict
             "contact": "Chen et al., ICML 2024 (arXiv 2402.04788)",
             "license": "MIT (as tagged on the Hub)",
         }
-        directory = write_submission(Path(out) / judge, metadata, judge_lines)
-        report = {"verdict_routes": dict(sorted(routes[judge].items())),
-                  "unmatched": [problem.to_dict() for problem in problems[judge]]}
-        (directory / IMPORT_REPORT).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        written[judge] = directory
-    return written
+        submissions.append(Submission(directory=release_dir, metadata=metadata, predictions=judge_predictions,
+                                      role="official", release_verdicts=verdicts[judge]))
+        report[judge] = {"verdict_routes": dict(sorted(routes[judge].items())),
+                         "unmatched": [problem.to_dict() for problem in problems[judge]]}
+    return submissions, report

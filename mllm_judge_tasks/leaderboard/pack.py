@@ -25,6 +25,15 @@ def _model_args(text: str) -> dict:
     return dict(part.split("=", 1) for part in text.split(",") if "=" in part)
 
 
+def _public(value: str) -> str:
+    """A model argument as it may be published: a local path becomes its last component (never a home directory)."""
+    return Path(value).name if value.startswith(("/", "~", "./", "../")) or Path(value).is_dir() else value
+
+
+def _public_model_args(model_args: dict) -> str:
+    return ",".join(f"{key}={_public(value)}" for key, value in model_args.items())
+
+
 def _response(sample: dict) -> str:
     response = sample.get("filtered_resps", sample.get("resps", [""]))
     while isinstance(response, list):
@@ -59,9 +68,9 @@ def pack_run(run_dir: Path, out: Path, *, contact: str, license: str, judge_mode
                 line["order"] = "swapped"
             lines.append(line)
     metadata = {
-        "judge_model": judge_model or model_args.get("pretrained") or model_args.get("model") or str(config.get("model", "unknown")),
+        "judge_model": judge_model or _public(model_args.get("pretrained") or model_args.get("model") or str(config.get("model", "unknown"))),
         "revision": model_args.get("revision"),
-        "parameters": {"model": config.get("model"), "model_args": config.get("model_args"),
+        "parameters": {"model": config.get("model"), "model_args": _public_model_args(model_args),
                        "batch_size": config.get("batch_size"), "gen_kwargs": config.get("gen_kwargs")},
         "judge_setting": settings.pop() if settings else "plain",
         "date": dt.date.today().isoformat(),

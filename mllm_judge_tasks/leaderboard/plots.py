@@ -1,4 +1,9 @@
-"""The leaderboard's charts (matplotlib, no display): per-source bars, position and length bias."""
+"""The leaderboard's charts (matplotlib, no display): per-source bars, position and length bias.
+
+Judge names are submitted text: they are drawn with mathtext off (a `$...$`
+name would otherwise be parsed as TeX, and a malformed one raises) and cut
+to a legend-sized length.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from mllm_judge_tasks import schema  # noqa: E402
 from mllm_judge_tasks.metrics.agreement import HEADLINE  # noqa: E402
 
 from .board import HEADLINE_LABELS, Row  # noqa: E402
+
+
+LABEL_CHARS = 60
+PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
+
+
+def _label(name: str) -> str:
+    return name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1] + "…"
 
 
 def _png(figure) -> bytes:
@@ -27,8 +41,8 @@ def _grouped_bars(axis, labels: list[str], series: dict[str, list[float | None]]
     width = 0.8 / max(1, len(series))
     positions = np.arange(len(labels))
     for offset, (name, values) in enumerate(series.items()):
-        axis.bar(positions + offset * width, [np.nan if v is None else v for v in values], width, label=name)
-    axis.set_xticks(positions + width * (len(series) - 1) / 2, labels, rotation=30, ha="right")
+        axis.bar(positions + offset * width, [np.nan if v is None else v for v in values], width, label=_label(name))
+    axis.set_xticks(positions + width * (len(series) - 1) / 2, [_label(label) for label in labels], rotation=30, ha="right")
     axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
@@ -69,3 +83,11 @@ def length_bias_chart(rows: list[Row]) -> bytes | None:
                                 "humans prefer longer": [l["human_prefers_longer"] for l in length]})
     axis.set_title("Length bias (pairs)")
     return _png(figure)
+
+
+def all_charts(rows: list[Row]) -> list[tuple[str, bytes]]:
+    """(title, PNG) of every chart the rows allow, drawn with mathtext off."""
+    with matplotlib.rc_context(PLAIN_TEXT):
+        charts = [(f"{HEADLINE_LABELS[task]} per source dataset", per_source_chart(rows, task)) for task in schema.TASKS]
+        charts += [("Position bias", position_bias_chart(rows)), ("Length bias", length_bias_chart(rows))]
+    return [(title, png) for title, png in charts if png]

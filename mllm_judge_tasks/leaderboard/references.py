@@ -60,6 +60,6 @@ def reference_submissions(index: BenchmarkIndex) -> list[Submission]:
             for task in tasks
             for item in index.items.get(task, {}).values()
         ]
-        metadata = {"judge_model": f"reference: {name}", "judge_setting": "plain", "reference": True}
-        submissions.append(Submission(directory=Path(name), metadata=metadata, predictions=predictions))
+        metadata = {"judge_model": f"reference: {name}", "judge_setting": "plain"}
+        submissions.append(Submission(directory=Path(name), metadata=metadata, predictions=predictions, role="reference"))
     return submissions

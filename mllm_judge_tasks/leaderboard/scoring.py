@@ -1,8 +1,9 @@
 """`mllm-judge score`: every metric recomputed from a submission's raw outputs.
 
-Our parser reads each output (a submitted verdict is never trusted; only the
-release's own verdict field, on imported official lines whose text holds
-none, stands in, and is counted). Each task is reported on the full benchmark
+Our parser reads each output; a submission cannot carry verdicts. Only for
+the paper's judges, read from the release by our own code (`official`), does
+the release's verdict field stand in where the text holds none, and it is
+counted. Each task is reported on the full benchmark
 and on the HQ and Hard subsets the dataset holds, with bootstrap 95% CIs, per
 source dataset, and with the bias figures the submission allows (length
 always, position where swapped pairs were judged, self-preference where the
@@ -35,8 +36,8 @@ def judged_items(submission: Submission, index: BenchmarkIndex) -> tuple[dict[st
         verdict, reason = parsed.verdict, None if parsed.reason is None else parsed.reason.value
         if verdict is not None:
             routes[prediction.task][ROUTE_TEXT] += 1
-        elif prediction.release_verdict is not None:
-            verdict, reason = prediction.release_verdict, None
+        elif (prediction.task, prediction.id) in submission.release_verdicts:
+            verdict, reason = submission.release_verdicts[(prediction.task, prediction.id)], None
             routes[prediction.task][ROUTE_RELEASE] += 1
         else:
             routes[prediction.task][ROUTE_NONE] += 1

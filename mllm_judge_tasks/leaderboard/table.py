@@ -1,10 +1,18 @@
-"""The leaderboard table as JSON, CSV and Markdown."""
+"""The leaderboard table as JSON, CSV and Markdown.
+
+Names and settings come from submissions: they reach no other parser. In the
+CSV a text cell that a spreadsheet would read as a formula (starting with
+`=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`; in
+Markdown every character with a meaning (HTML, emphasis, links, code, table
+pipes) is escaped, so a name renders as the text it is.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 
 from mllm_judge_tasks import schema
 
@@ -22,7 +30,7 @@ def _rank(cell) -> str:
 def table_records(rows: list[Row]) -> list[dict]:
     records = []
     for row in rows:
-        record = {"judge": row.name, "setting": row.setting, "reference": row.reference}
+        record = {"judge": row.name, "setting": row.setting, "role": row.role}
         for task in schema.TASKS:
             cell = row.cells.get(task)
             record[task] = None if cell is None else {
@@ -41,12 +49,12 @@ def to_json(rows: list[Row]) -> str:
 def to_csv(rows: list[Row]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    header = ["judge", "setting", "reference"]
+    header = ["judge", "setting", "role"]
     for task in schema.TASKS:
         header += [f"{task}_value", f"{task}_ci_low", f"{task}_ci_high", f"{task}_rank", f"{task}_parse_rate"]
     writer.writerow(header)
     for row in rows:
-        line = [row.name, row.setting, row.reference]
+        line = [spreadsheet_text(row.name), spreadsheet_text(row.setting), row.role]
         for task in schema.TASKS:
             cell = row.cells.get(task)
             line += ["", "", "", "", ""] if cell is None else [
@@ -55,8 +63,20 @@ def to_csv(rows: list[Row]) -> str:
     return buffer.getvalue()
 
 
-def _markdown_text(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$])")
+
+
+def spreadsheet_text(text: str) -> str:
+    """`text` as a CSV cell no spreadsheet evaluates."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def markdown_text(text: str) -> str:
+    """`text` as literal Markdown: HTML entities for <, >, &, a backslash before every Markdown character."""
+    text = " ".join(text.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def format_cell(cell) -> str:
@@ -73,7 +93,7 @@ def to_markdown(rows: list[Row]) -> str:
     lines = ["| judge | setting | " + " | ".join(HEADLINE_LABELS[t] for t in schema.TASKS) + " |",
              "|---|---|" + "---|" * len(schema.TASKS)]
     for row in rows:
-        name = f"*{_markdown_text(row.name)}*" if row.reference else _markdown_text(row.name)
+        name = f"*{markdown_text(row.name)}*" if row.role == "reference" else markdown_text(row.name)
         cells = " | ".join(format_cell(row.cells.get(task)) for task in schema.TASKS)
-        lines.append(f"| {name} | {_markdown_text(row.setting)} | {cells} |")
+        lines.append(f"| {name} | {markdown_text(row.setting)} | {cells} |")
     return "\n".join(lines) + "\n"

@@ -6,6 +6,13 @@ the per-source values and the pooled value. Outputs with no verdict are left
 out of the metrics and counted in the parse rate. Confidence intervals are
 percentile bootstraps (scipy.stats.bootstrap); for the average they resample
 within each source, so every resample keeps the dataset mix of the benchmark.
+
+Headline numbers (per source, average, pooled, intervals, parse rate,
+confusion) are computed on the items as released: pairs judged again with A
+and B swapped feed only the position-bias figures, so a judge's headline does
+not change with whether it also ran the swap. Items are put in a fixed order
+(by id) first, so the same items give the same interval whatever order they
+arrive in (several processes gather samples rank by rank).
 """
 
 from __future__ import annotations
@@ -138,7 +145,9 @@ def paired_difference_interval(
     the two cannot be told apart on this benchmark.
     """
     theirs = {item.id: item for item in second if item.order == "original" and item.verdict is not None}
-    aligned = [(item, theirs[item.id]) for item in first if item.order == "original" and item.verdict is not None and item.id in theirs]
+    mine = sorted((item for item in first if item.order == "original" and item.verdict is not None and item.id in theirs),
+                  key=lambda item: item.id)
+    aligned = [(item, theirs[item.id]) for item in mine]
     if not aligned:
         return [None, None]
     mine, other = [a for a, _ in aligned], [b for _, b in aligned]
@@ -180,9 +189,11 @@ def task_report(
     cogvlm, qwen) for the self-preference figures.
     """
     metric = METRICS[task]
-    parsed = [item for item in items if item.verdict is not None]
+    items = sorted(items, key=lambda item: (item.id, item.order))
+    shown = [item for item in items if item.order == "original"]
+    parsed = [item for item in shown if item.verdict is not None]
     by_source: dict[str, list[JudgedItem]] = defaultdict(list)
-    for item in items:
+    for item in shown:
         by_source[item.source].append(item)
     per_source = {}
     for source, source_items in sorted(by_source.items()):
@@ -198,10 +209,10 @@ def task_report(
         average[name] = float(np.mean(values)) if values else None
     report = {
         "headline": HEADLINE[task],
-        "n": len(items),
+        "n": len(shown),
         "parsed": len(parsed),
-        "parse_rate": len(parsed) / len(items) if items else None,
-        "no_verdict_reasons": dict(Counter(item.reason for item in items if item.verdict is None)),
+        "parse_rate": len(parsed) / len(shown) if shown else None,
+        "no_verdict_reasons": dict(Counter(item.reason for item in shown if item.verdict is None)),
         "average": average,
         "pooled": _clean(metric([i.verdict for i in parsed], [i.human for i in parsed])),
         "per_source": per_source,
