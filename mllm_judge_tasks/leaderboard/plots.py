@@ -26,6 +26,7 @@ PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
 
 
 def _label(name: str) -> str:
+    name = " ".join(name.split())  # tabs and newlines have no glyph
     return name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1] + "…"
 
 

@@ -1,0 +1,241 @@
+"""Numbers a hostile or unlucky submission cannot bend: verdicts, roles, headlines, intervals, files, the page."""
+
+import json
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from mllm_judge_tasks.leaderboard.board import build_board
+from mllm_judge_tasks.leaderboard.pack import _public_model_args
+from mllm_judge_tasks.leaderboard.page import write_leaderboard
+from mllm_judge_tasks.leaderboard.scoring import judged_items, score_submission
+from mllm_judge_tasks.leaderboard.submission import Submission, read_submission, write_submission
+from mllm_judge_tasks.leaderboard.validate import validate_submission
+from mllm_judge_tasks.metrics.agreement import pair_metrics
+from mllm_judge_tasks.metrics.report import task_report
+from mllm_judge_tasks.leaderboard.benchmark_index import BenchmarkIndex
+from mllm_judge_tasks.leaderboard.references import reference_submissions
+from test_leaderboard import HAND_PREDICTIONS, METADATA, hand_dataset, hand_submission, index, problems_of, run_cli  # noqa: F401 (fixtures)
+
+SWAPPED = [{"task": "pair", "id": f"pair-{i}", "output": "[[A]]", "order": "swapped"} for i in range(1, 5)]
+
+
+# --- headlines, intervals and ranks -----------------------------------------------------------------
+
+def test_the_pair_headline_ignores_swapped_pairs(tmp_path, index):
+    plain = read_submission(hand_submission(tmp_path / "plain"))
+    both = read_submission(hand_submission(tmp_path / "both", lines=HAND_PREDICTIONS + SWAPPED))
+    # The swapped judgements alone score differently, so pooling them would move the headline.
+    swapped_items = [item for item in judged_items(both, index)[0]["pair"] if item.order == "swapped"]
+    original_items = [item for item in judged_items(both, index)[0]["pair"] if item.order == "original"]
+    pooled = pair_metrics([i.verdict for i in swapped_items + original_items], [i.human for i in swapped_items + original_items])
+    alone = pair_metrics([i.verdict for i in original_items], [i.human for i in original_items])
+    assert pooled["accuracy_no_tie"] != alone["accuracy_no_tie"]
+    reports = [score_submission(s, index, resamples=300)["tasks"]["pair"]["full"] for s in (plain, both)]
+    for key in ("average", "pooled", "per_source", "ci95", "parse_rate", "n", "confusion"):
+        assert reports[0][key] == reports[1][key], key
+    assert "position" in reports[1]["bias"] and "position" not in reports[0]["bias"]
+    other = read_submission(hand_submission(tmp_path / "other", metadata={**METADATA, "judge_model": "other"},
+                                            lines=[{**l, "output": "[[B]]"} if l["task"] == "pair" else l for l in HAND_PREDICTIONS]))
+    ranks = []
+    for mine in (plain, both):
+        rows = {row.name: row for row in build_board([mine, other], index, resamples=200, references=False)}
+        cell = rows[METADATA["judge_model"]].cells["pair"]
+        ranks.append((cell.value, cell.ci95, cell.rank))
+    assert ranks[0] == ranks[1]
+
+
+def test_intervals_do_not_depend_on_item_order(tmp_path, index):
+    submission = read_submission(hand_submission(tmp_path / "s", lines=HAND_PREDICTIONS + SWAPPED))
+    items = judged_items(submission, index)[0]
+    for task, task_items in items.items():
+        shuffled = list(task_items)
+        random.Random(7).shuffle(shuffled)
+        assert [i.id for i in shuffled] != [i.id for i in task_items] or len(task_items) < 3
+        first, second = (task_report(task, order, resamples=300, seed=0) for order in (task_items, shuffled))
+        assert first["ci95"] == second["ci95"] and first["average"] == second["average"], task
+
+
+# --- verdicts and roles are ours alone ---------------------------------------------------------------
+
+def test_a_submitted_verdict_is_refused_and_never_counted(tmp_path, index, hand_dataset):
+    lines = [{**line, "output": "", "verdict": "A", "verdict_source": "release_field"} for line in HAND_PREDICTIONS]
+    directory = hand_submission(tmp_path / "s", lines=lines)
+    problems = problems_of(directory, index)
+    assert any(p.field == "verdict" and "cannot carry verdicts" in p.message for p in problems)
+    assert any(p.field == "verdict_source" for p in problems)
+    submission = read_submission(directory)
+    assert submission.predictions == [] and submission.release_verdicts == {}
+    assert run_cli("score", str(directory), dataset=hand_dataset).returncode == 1
+
+
+@pytest.mark.parametrize("value", [float("nan"), [1], "A", True])
+def test_a_verdict_field_of_any_type_cannot_reach_the_scores(tmp_path, index, value):
+    line = {"task": "pair", "id": "pair-1", "output": "[[B]]", "verdict": value}
+    directory = hand_submission(tmp_path / "s", lines=[line, *HAND_PREDICTIONS[1:]])
+    problems = problems_of(directory, index)
+    assert any(p.line == 1 and (p.field == "verdict" or "NaN" in p.message) for p in problems), problems
+    assert all(prediction.line != 1 for prediction in read_submission(directory).predictions)
+
+
+def test_a_submission_cannot_claim_a_reserved_role(tmp_path, index):
+    directory = hand_submission(tmp_path / "s", metadata={**METADATA, "reference": True, "role": "official"})
+    problems = problems_of(directory, index)
+    assert sorted(p.field for p in problems) == ["reference", "role"]
+    submission = read_submission(directory)
+    assert submission.role == "submission"
+    rows = build_board([submission], index, resamples=0, references=False)
+    assert [row.role for row in rows] == ["submission"]
+
+
+# --- strict reading -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "raw, field, message",
+    [
+        ('{"judge_model": "\\ud800x"}', None, "lone surrogate"),
+        ('{"parameters": {"temperature": NaN}}', None, "NaN is not a JSON number"),
+        ('{"parameters": {"top_p": Infinity}}', None, "Infinity is not a JSON number"),
+        ("[" * 50_000, None, "nested too deeply"),
+        ('{"date": "2026-11-24 and then some"}', "date", "is not an ISO date"),
+    ],
+)
+def test_metadata_is_strict_json(tmp_path, index, raw, field, message):
+    directory = hand_submission(tmp_path / "s")
+    if raw.startswith("{") and field:
+        metadata = {**METADATA, **json.loads(raw)}
+        (directory / "metadata.json").write_text(json.dumps(metadata))
+    elif raw.startswith("{"):
+        (directory / "metadata.json").write_text(json.dumps(METADATA)[:-1] + ", " + raw[1:])  # the later key wins
+    else:
+        (directory / "metadata.json").write_text(raw)
+    problems = problems_of(directory, index)
+    assert any(p.file == "metadata.json" and p.field == field and message in p.message for p in problems), problems
+
+
+def test_lone_surrogates_and_deep_nesting_in_predictions_are_problems(tmp_path, index):
+    directory = hand_submission(tmp_path / "s")
+    path = directory / "predictions.jsonl"
+    lines = path.read_bytes().splitlines()
+    lines[0] = b'{"task": "pair", "id": "pair-1", "output": "[[A]] \\udc00"}'
+    lines[1] = b"[" * 100_000
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    problems = [(p.line, p.message) for p in problems_of(directory, index) if p.line]
+    assert (1, "a string holds a lone surrogate (an unpaired \\ud800-\\udfff escape)") in problems
+    assert (2, "malformed JSON: nested too deeply") in problems
+
+
+def test_an_empty_submission_is_not_valid(tmp_path, index):
+    directory = hand_submission(tmp_path / "s", lines=[])
+    assert [(p.file, p.message) for p in problems_of(directory, index)] == [("predictions.jsonl", "holds no predictions")]
+
+
+def test_validate_caps_what_it_prints(tmp_path, index, hand_dataset):
+    directory = hand_submission(tmp_path / "s", lines=HAND_PREDICTIONS + [HAND_PREDICTIONS[0]] * 20_000)
+    done = run_cli("validate", str(directory), dataset=hand_dataset)
+    assert done.returncode == 1
+    assert "20000 problem(s)" in done.stderr and "... and 19950 more:" in done.stderr
+    assert "19950 in predictions.jsonl field 'id'" in done.stderr
+    assert len(done.stderr.splitlines()) < 60
+
+
+# --- files: never through a link, never half written --------------------------------------------------
+
+def test_links_in_a_submission_are_neither_read_nor_written_through(tmp_path, index, hand_dataset):
+    directory = hand_submission(tmp_path / "s")
+    secret = tmp_path / "victim.txt"
+    secret.write_text("precious\n")
+    (directory / "score.json").symlink_to(secret)
+    done = run_cli("score", str(directory), "--resamples", "10", dataset=hand_dataset)
+    assert done.returncode == 0, done.stderr
+    assert secret.read_text() == "precious\n"
+    assert not (directory / "score.json").is_symlink() and json.loads((directory / "score.json").read_text())["tasks"]
+    linked = hand_submission(tmp_path / "t")
+    (linked / "predictions.jsonl").rename(tmp_path / "elsewhere.jsonl")
+    (linked / "predictions.jsonl").symlink_to(tmp_path / "elsewhere.jsonl")
+    assert [p.message for p in problems_of(linked, index)] == ["is a symbolic link; a submission is read from regular files only"]
+
+
+def test_a_fifo_is_not_read(tmp_path, index):
+    directory = hand_submission(tmp_path / "s")
+    (directory / "metadata.json").unlink()
+    os.mkfifo(directory / "metadata.json")
+    assert [p.message for p in problems_of(directory, index)] == ["not a regular file"]
+
+
+def test_a_bad_out_is_a_clear_error(tmp_path, index, hand_dataset):
+    directory = hand_submission(tmp_path / "s")
+    done = run_cli("score", str(directory), "--out", str(tmp_path / "no" / "such" / "dir" / "score.json"), dataset=hand_dataset)
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "cannot use" in done.stderr
+    (tmp_path / "file").write_text("x")
+    done = run_cli("leaderboard", str(tmp_path), "--out", str(tmp_path / "file"), "--resamples", "0", dataset=hand_dataset)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+
+
+# --- the board: submitted strings reach no other parser -----------------------------------------------
+
+HOSTILE_NAMES = ["$\\frac{1}{0$", "=HYPERLINK(\"http://x\",\"y\")", "+1", "-1", "@SUM(A1)", "\tx",
+                 "<img src=x onerror=alert(1)>", "**bold** [link](http://x) `code` | pipe", "x" * 400]
+
+
+def test_hostile_names_on_every_rendering(tmp_path, index):
+    submissions = [read_submission(hand_submission(tmp_path / f"s{i}", metadata={**METADATA, "judge_model": name}))
+                   for i, name in enumerate(HOSTILE_NAMES)]
+    out = tmp_path / "board"
+    page = write_leaderboard(build_board(submissions, index, resamples=20), out, "hand", "rev-1")
+    csv_text = (out / "leaderboard.csv").read_text()
+    for name in HOSTILE_NAMES[1:6]:
+        assert "\n'" + name.split('"')[0] in csv_text.replace('"', "") or "'" + name in csv_text
+    for line in csv_text.splitlines()[1:]:
+        assert not line.lstrip('"').startswith(("=", "+", "-", "@", "\t"))
+    markdown = (out / "leaderboard.md").read_text()
+    assert "<img" not in markdown and "&lt;img src=x onerror=alert\\(1\\)&gt;" in markdown
+    assert "**bold**" not in markdown and "\\*\\*bold\\*\\*" in markdown and "\\$\\\\frac" in markdown
+    html = page.read_text()
+    assert "<img src=x" not in html and html.count("data:image/png;base64,") >= 3
+    assert json.loads((out / "leaderboard.json").read_text())[0]["judge"] in HOSTILE_NAMES
+
+
+def test_a_board_that_fails_to_render_leaves_the_old_one_whole(tmp_path, index, monkeypatch):
+    out = tmp_path / "board"
+    rows = build_board([read_submission(hand_submission(tmp_path / "s"))], index, resamples=0)
+    write_leaderboard(rows, out, "hand", "rev-1")
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    from mllm_judge_tasks.leaderboard import page as page_module
+
+    def broken(rows):
+        raise RuntimeError("chart failed")
+
+    monkeypatch.setattr(page_module, "all_charts", broken)
+    with pytest.raises(RuntimeError):
+        write_leaderboard(rows[:1], out, "hand", "rev-2")
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+
+
+def test_no_local_path_on_the_page_or_in_packed_metadata(tmp_path, index, hand_dataset):
+    done = run_cli("leaderboard", str(tmp_path), "--out", str(tmp_path / "board"), "--resamples", "0", dataset=hand_dataset)
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "board" / "index.html").read_text()
+    assert str(hand_dataset) not in html and str(Path.home()) + "/" not in html
+    assert f'<span id="dataset">{hand_dataset.name}</span>' in html and "local build sha256:" in html
+    args = _public_model_args({"pretrained": str(tmp_path / "judge"), "dtype": "bfloat16", "cache": "/home/me/c.sqlite"})
+    assert args == "pretrained=judge,dtype=bfloat16,cache=c.sqlite"
+
+
+def test_an_unknown_submission_field_is_named(tmp_path, index):
+    directory = hand_submission(tmp_path / "s", lines=[{**HAND_PREDICTIONS[0], "score": 1.0}, *HAND_PREDICTIONS[1:]])
+    assert [(p.line, p.field) for p in problems_of(directory, index)] == [(1, "score"), (None, "id")]  # pair-1 then missing
+
+
+def test_reference_and_official_roles_come_from_code_only():
+    assert Submission(directory=Path("x")).role == "submission"
+    assert {s.role for s in reference_submissions(BenchmarkIndex())} == {"reference"}
+
+
+def test_pack_then_validate_round_trip_keeps_text_only(tmp_path, index):
+    directory = write_submission(tmp_path / "s", METADATA, HAND_PREDICTIONS)
+    assert validate_submission(read_submission(directory), index) == []
+    assert oct(os.stat(directory / "predictions.jsonl").st_mode & 0o777) != oct(0o600)  # the umask, not mkstemp's 0600
+
