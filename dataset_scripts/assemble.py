@@ -19,7 +19,7 @@ from mllm_judge_tasks import schema
 from mllm_judge_tasks.problems import Problem, UserError
 
 from .images import ImageFolder, find_image_problems
-from .release import FileRead, ReleaseRecord, find_images_dir, find_release_files, read_release_file
+from .release import RELEASE_FILES, FileRead, ReleaseRecord, find_images_dir, find_release_files, read_release_file
 
 _LABEL_FIELD = {"score": "human_score", "pair": "human", "batch": "human_ranking"}
 
@@ -30,6 +30,7 @@ class Assembly:
     problems: list[Problem] = field(default_factory=list)
     report: dict[str, dict] = field(default_factory=dict)
     images: ImageFolder | None = None
+    missing_files: dict[str, list[str]] = field(default_factory=dict)  # config → the paths looked for
 
 
 class ReleaseNotFound(UserError):
@@ -48,6 +49,7 @@ def assemble_release(release_dir: Path) -> Assembly:
     if images_dir is None:
         raise ReleaseNotFound(f"{release_dir}: no images folder found (looked for Dataset/image, image, images)")
     assembly = Assembly(images=ImageFolder(images_dir))
+    assembly.missing_files = {config: list(RELEASE_FILES[config]) for config in RELEASE_FILES if config not in files}
     reads = {
         config: read_release_file(config, path, str(path.relative_to(release_dir)))
         for config, path in files.items()

@@ -8,7 +8,9 @@ deterministic: the same input gives byte-identical parquet files.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mllm_judge_tasks import schema
+from mllm_judge_tasks.files import directory_mode
 from mllm_judge_tasks.problems import InvalidInput, UserError
 
 from .assemble import assemble_release
@@ -25,6 +28,7 @@ from .parquet_writer import ConfigFiles, write_config
 
 DEFAULT_OUT = Path("mllm-judge")
 REPORT_FILE = "build_report.json"
+BUILD_MARKER = ".mllm-judge-build"
 
 
 @dataclass
@@ -40,24 +44,57 @@ class OutputExists(UserError):
 
 @contextmanager
 def atomic_directory(out_dir: Path, overwrite: bool) -> Iterator[Path]:
-    """A temporary directory that replaces `out_dir` when the block completes, and vanishes if it fails."""
-    out_dir = Path(out_dir)
+    """A temporary directory that replaces `out_dir` when the block completes, and vanishes if it fails.
+
+    Safe against the user's own data: `--overwrite` replaces only a directory
+    an earlier build made (it holds BUILD_MARKER); a lock next to it stops two
+    builds into one place; and the hidden work directories of a build that was
+    killed are removed by the next build into the same place.
+    """
+    out_dir = Path(out_dir).absolute()
+    if out_dir.is_symlink():
+        raise OutputExists(f"{out_dir} is a symbolic link; give the real directory")
     if out_dir.exists() and not overwrite:
         raise OutputExists(f"{out_dir} already exists; pass --overwrite to replace it")
+    if out_dir.exists() and not (out_dir / BUILD_MARKER).is_file():
+        raise OutputExists(f"{out_dir} was not made by `mllm-judge build` (no {BUILD_MARKER} in it); refusing to replace it")
+    if Path.cwd().resolve().is_relative_to(out_dir.resolve()):
+        raise OutputExists(f"{out_dir} holds the current directory; refusing to replace it")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+    with _build_lock(out_dir):
+        for leftover in out_dir.parent.glob(f".{out_dir.name}.building-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        for leftover in out_dir.parent.glob(f".{out_dir.name}.old-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+        os.chmod(work, directory_mode())  # mkdtemp makes 0700; a dataset is shared like any directory
+        try:
+            yield work
+            (work / BUILD_MARKER).write_text("made by mllm-judge build; --overwrite may replace this directory\n")
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            out_dir.rename(old / out_dir.name)
+            work.rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            work.rename(out_dir)
+
+
+@contextmanager
+def _build_lock(out_dir: Path) -> Iterator[None]:
+    """An exclusive lock on the output's parent directory (flock on the directory: no lock file left behind)."""
+    descriptor = os.open(out_dir.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        yield work
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-        out_dir.rename(old / out_dir.name)
-        work.rename(out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        work.rename(out_dir)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputExists(f"another build into {out_dir.parent} is running; try again when it ends") from None
+        yield
+    finally:
+        os.close(descriptor)
 
 
 def write_repo(
@@ -99,6 +136,7 @@ def build_from_release(
     report = {
         "source": "official release",
         "configs": assembly.report,
+        "missing_files": assembly.missing_files,
         "skipped": [problem.to_dict() for problem in assembly.problems],
     }
     return write_repo(out_dir, assembly.rows, assembly.images, report, mini=False, overwrite=overwrite)
@@ -132,6 +170,8 @@ def _summary(report: dict) -> str:
         if entry.get("skipped"):
             parts.append(f"{entry['skipped']} invalid records skipped")
         lines.append(f"- `{name}`: " + ", ".join(parts))
+    for name, looked_for in report.get("missing_files", {}).items():
+        lines.append(f"- `{name}`: not built, the release has no {' or '.join(f'`{path}`' for path in looked_for)}")
     if report["skipped"]:
         lines.append(f"\nSkipped records and the reasons are listed in `{REPORT_FILE}`.")
     return "\n".join(lines)

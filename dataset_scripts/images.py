@@ -1,14 +1,25 @@
-"""The images behind the rows: a lazily read folder, and a check that each decodes."""
+"""The images behind the rows: a lazily read folder, and a check that each decodes.
+
+Only regular files are read (a FIFO would block the build, a device never
+ends), up to MAX_IMAGE_BYTES; only the raster formats the release uses are
+opened (Pillow would hand an EPS "image" to Ghostscript), up to MAX_PIXELS.
+"""
 
 from __future__ import annotations
 
 import io
 import os
+import stat
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
+
+IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")
+MAX_IMAGE_BYTES = 64 * 2**20
+MAX_PIXELS = 64_000_000  # well above the release's largest photos, far below a decompression bomb
 
 
 class ImageUnavailable(KeyError):
@@ -35,9 +46,17 @@ class ImageFolder(Mapping[str, bytes]):
         if not path.is_relative_to(self.root):
             raise ImageUnavailable(name, "escapes the images folder")
         try:
-            return path.read_bytes()
-        except OSError:
+            status = path.stat()
+        except (OSError, ValueError):
             raise ImageUnavailable(name, "no such file in the images folder") from None
+        if not stat.S_ISREG(status.st_mode):
+            raise ImageUnavailable(name, "not a regular file")
+        if status.st_size > MAX_IMAGE_BYTES:
+            raise ImageUnavailable(name, f"larger than {MAX_IMAGE_BYTES // 2**20} MiB")
+        try:
+            return path.read_bytes()
+        except OSError as error:
+            raise ImageUnavailable(name, f"cannot be read ({error.strerror})") from None
 
     def __iter__(self) -> Iterator[str]:
         return (str(p.relative_to(self.root)) for p in sorted(self.root.rglob("*")) if p.is_file())
@@ -53,11 +72,19 @@ def image_problem(data: bytes) -> str | None:
     a truncated or corrupt file fails, at a fraction of a full decode's cost.
     """
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
-            image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        return f"image does not decode ({type(error).__name__}: {error})"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    return f"{image.width}x{image.height} pixels, more than {MAX_PIXELS:,}"
+                image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+                image.load()
+    except UnidentifiedImageError:
+        return f"not an image in one of the accepted formats ({', '.join(IMAGE_FORMATS)})"
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return f"more than {MAX_PIXELS:,} pixels (a decompression bomb?)"
+    except (OSError, SyntaxError, ValueError) as error:
+        return f"image does not decode ({type(error).__name__}: {str(error)[:200]})"
     return None
 
 

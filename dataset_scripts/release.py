@@ -133,7 +133,9 @@ def image_file_name(raw_path: object) -> str:
             break
     parts = path.split("/")
     if path.startswith("/") or "\\" in path or any(part in ("", ".", "..") for part in parts):
-        raise FieldError("image_path", f"{raw_path!r} escapes the images folder")
+        raise FieldError("image_path", f"{_short(raw_path)} escapes the images folder")
+    if any(ord(character) < 32 or character == "\x7f" for character in path) or len(path) > 255:
+        raise FieldError("image_path", f"{_short(raw_path)} is not a plain file name (control characters or too long)")
     return path
 
 
@@ -151,6 +153,8 @@ class _Fields:
                 if kind is int and isinstance(value, bool) or not isinstance(value, kind):
                     names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
                     raise FieldError(key, f"expected {names}, got {type(value).__name__} {_short(value)}")
+                if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value < 2**63:
+                    raise FieldError(key, f"expected an id between 0 and 2**63-1, got {_short(value)}")
                 return value
         if required:
             raise FieldError(keys[0], "missing" if len(keys) == 1 else f"missing (also looked for {', '.join(keys[1:])})")
@@ -193,15 +197,21 @@ def _common(fields: _Fields) -> dict[str, Any]:
     }
 
 
-def _label(fields: _Fields, labelled: bool, normalise: Callable[[Any], Any]) -> Any:
-    """The human label under whichever key the record uses, or None where a subset may lack it."""
-    for key in LABEL_KEYS:
-        if fields.has(key):
-            value = fields.take(key, kind=(str, int))
-            try:
-                return normalise(value)
-            except ValueError as error:
-                raise FieldError(key, str(error)) from None
+def _label(fields: _Fields, labelled: bool, normalise: Callable[[Any], Any], read: FileRead) -> Any:
+    """The human label under whichever key the record uses, or None where a subset may lack it.
+
+    A record holding both keys with different labels keeps `human` (the newer
+    key) and is counted in the report, never decided silently.
+    """
+    present = [key for key in LABEL_KEYS if fields.has(key)]
+    if len(present) > 1 and fields.peek(LABEL_KEYS[0]) != fields.peek(LABEL_KEYS[1]):
+        read.count(f"conflicting {LABEL_KEYS[0]!r} and {LABEL_KEYS[1]!r} labels: {LABEL_KEYS[0]!r} kept")
+    for key in present:
+        value = fields.take(key, kind=(str, int))
+        try:
+            return normalise(value)
+        except ValueError as error:
+            raise FieldError(key, str(error)) from None
     if labelled:
         raise FieldError(LABEL_KEYS[0], f"missing (also looked for {LABEL_KEYS[1]})")
     return None
@@ -215,7 +225,7 @@ def _score_row(fields: _Fields, labelled: bool, read: FileRead) -> tuple[dict, i
         "score_id": score_id,
         "responder": fields.take("name").strip(),
         "response": fields.take("answer"),
-        "human_score": _label(fields, labelled, schema.normalize_score_label),
+        "human_score": _label(fields, labelled, schema.normalize_score_label, read),
     }
     return row, score_id
 
@@ -225,7 +235,7 @@ def _pair_row(fields: _Fields, labelled: bool, read: FileRead) -> tuple[dict, in
     common = _common(fields)
     responder_a, response_a = _answer(fields, "answer1")
     responder_b, response_b = _answer(fields, "answer2")
-    human = _label(fields, labelled, schema.normalize_pair_label)
+    human = _label(fields, labelled, schema.normalize_pair_label, read)
     row = {
         **common,
         "pair_id": pair_id,
@@ -263,7 +273,7 @@ def _batch_row(fields: _Fields, labelled: bool, read: FileRead) -> tuple[dict, i
     answers = _batch_answers(fields)
     n = len(answers)
     raw_label = fields.peek(*LABEL_KEYS)
-    ranking = _label(fields, labelled, lambda value: schema.normalize_batch_label(value, n))
+    ranking = _label(fields, labelled, lambda value: schema.normalize_batch_label(value, n), read)
     if ranking is not None and isinstance(raw_label, str) and len(raw_label.strip()) != len(ranking):
         read.count("ranking of 4 letters for 3 answers: letter D dropped")
     row = {
@@ -280,9 +290,8 @@ _ROW_BUILDERS = {"score": _score_row, "pair": _pair_row, "batch": _batch_row}
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            yield number, line
+    """Numbered lines ending in LF, CRLF or a lone CR (JSON strings hold no raw CR, so a CR always ends a line)."""
+    yield from enumerate(path.read_bytes().splitlines(), start=1)
 
 
 def read_release_file(config: str, path: Path, display_name: str) -> FileRead:

@@ -46,7 +46,7 @@ def numbered_images(lines: list[str]) -> set[str]:
     for line in lines:
         try:
             name = json.loads(line)["image_path"].removeprefix("image/")
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             continue
         if Path(name).stem.isdigit() and "/" not in name:
             names.add(name)
