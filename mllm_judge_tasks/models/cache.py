@@ -4,7 +4,13 @@ lmms-eval 0.7.3's `--use_cache` stores answers only after the model returns
 all of them, so a run killed half way keeps nothing. This one commits each
 batch in an SQLite transaction: a kill mid-write loses at most that batch,
 never corrupts the file. Keys hash everything that decides the answer: model,
-revision, prompt, image bytes and generation settings.
+revision, weight files, dtype, device, attention kernel, prompt, pixels and
+generation settings. Sampled answers (temperature > 0) are never cached: a
+repeat must be a new sample, not the first one served again.
+
+A cache that cannot be opened, read or written (corrupt, read-only, on a full
+disk) never stops a run: the backend says which file and what to do, and
+goes on without it.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -35,6 +42,15 @@ def request_key(model: Mapping, prompt: str, images: Iterable[Image.Image], sett
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+CACHE_ERRORS = (sqlite3.Error, OSError)
+
+
+def cache_warning(path: Path, error: BaseException, doing: str) -> str:
+    return (f"mllm-judge: the generation cache {path} could not be {doing} ({type(error).__name__}: {error}); "
+            "going on without it. Delete or move that file, point `cache=` at a writable path, "
+            "or pass use_cache=False.")
+
+
 class GenerationCache:
     """Answers by request key in an SQLite file (WAL mode, one transaction per batch)."""
 
@@ -46,6 +62,15 @@ class GenerationCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, answer TEXT NOT NULL)")
         self._db.commit()
+
+    @classmethod
+    def open_or_warn(cls, path: Path) -> GenerationCache | None:
+        """The cache at `path`, or None after a warning naming the file when it cannot be used."""
+        try:
+            return cls(path)
+        except CACHE_ERRORS as error:
+            print(cache_warning(path, error, "opened"), file=sys.stderr)
+            return None
 
     def get_many(self, keys: list[str]) -> dict[str, str]:
         found = {}

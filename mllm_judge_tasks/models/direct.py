@@ -13,12 +13,12 @@ from mllm_judge_tasks.tasks import hooks
 
 
 def judge_requests(model, rows, task: str, setting: str = "plain", max_new_tokens: int = 512,
-                   until: tuple[str, ...] = ("</s>",)) -> list[Instance]:
+                   until: tuple[str, ...] = ("</s>",), temperature: float = 0) -> list[Instance]:
     """Requests judging every row of `rows` ("score", "pair" or "batch" rows) in `setting`."""
     name = f"mllm_judge_{task}"
     model.task_dict = {name: {"test": rows}}
     kwargs = {"task": task, "setting": setting}
-    gen_kwargs = {"max_new_tokens": max_new_tokens, "temperature": 0, "until": list(until)}
+    gen_kwargs = {"max_new_tokens": max_new_tokens, "temperature": temperature, "until": list(until)}
     return [
         Instance("generate_until", ("", lambda doc: hooks.doc_to_messages(doc, kwargs), dict(gen_kwargs), i, name, "test"),
                  idx=0, metadata={"task": name, "doc_id": i, "repeats": 1})

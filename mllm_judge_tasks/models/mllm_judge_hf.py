@@ -23,7 +23,7 @@ from lmms_eval.api.instance import Instance
 from lmms_eval.api.model import lmms
 from tqdm import tqdm
 
-from .cache import GenerationCache, request_key
+from .cache import CACHE_ERRORS, GenerationCache, cache_warning, request_key
 from .inputs import JudgeRequest, encode, generate_texts, to_request
 from .loading import load_judge
 from .verdict_modes import VERDICT_KEY, constrained_verdicts, probability_output, task_of_doc, verdict_probabilities
@@ -37,11 +37,13 @@ def _flag(value) -> bool:
 
 
 def _fingerprint(pretrained: str) -> str:
-    """For a local checkpoint, its weight files' sizes and times, so a retrained model never hits old answers."""
+    """For a local checkpoint, every file's size and time (weights in any format, config, tokenizer),
+    so a retrained or swapped model never hits old answers."""
     path = Path(pretrained)
     if not path.is_dir():
         return ""
-    return ",".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(path.glob("*.safetensors")))
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    return ",".join(f"{p.relative_to(path)}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
 
 
 class MLLMJudgeHF(lmms):
@@ -70,8 +72,9 @@ class MLLMJudgeHF(lmms):
         if verdict_mode not in MODES:
             raise ValueError(f"mllm_judge_hf: verdict_mode must be one of {', '.join(MODES)}, got {verdict_mode!r}")
         accelerator = Accelerator()
-        if accelerator.num_processes > 1:
-            # Data parallel under `accelerate launch`: one full model per GPU; lmms-eval gives each rank its share.
+        if accelerator.num_processes > 1 and torch.cuda.is_available() and device in (None, "cuda") and device_map in (None, "auto"):
+            # Data parallel on GPUs: one full model per GPU; lmms-eval gives each rank its share. An explicit
+            # device (`device=cpu`) or device map is the user's and is kept.
             device, device_map = f"cuda:{accelerator.local_process_index}", None
         self.judge = load_judge(
             pretrained, revision=revision, device=device, device_map=device_map, dtype=dtype,
@@ -82,8 +85,13 @@ class MLLMJudgeHF(lmms):
         self.max_pixels = int(max_pixels) if max_pixels not in (None, "None", "none") else None
         self.max_new_tokens = int(max_new_tokens) if max_new_tokens else None
         self.verdict_mode = verdict_mode
-        self.model_identity = {"pretrained": pretrained, "revision": revision, "files": _fingerprint(pretrained)}
-        self.cache = GenerationCache(Path(cache) if cache else DEFAULT_CACHE) if _flag(use_cache) else None
+        # Everything besides the request that changes an answer: weights, numerics and kernels.
+        self.model_identity = {
+            "pretrained": pretrained, "revision": revision, "files": _fingerprint(pretrained),
+            "dtype": str(self.judge.dtype), "device": str(self.judge.device), "attn_implementation": attn_implementation,
+            "max_pixels": self.max_pixels,
+        }
+        self.cache = GenerationCache.open_or_warn(Path(cache) if cache else DEFAULT_CACHE) if _flag(use_cache) else None
         self.stats = {"requests": 0, "cached": 0, "generated": 0, "failed": 0}
 
     @property
@@ -143,6 +151,30 @@ class MLLMJudgeHF(lmms):
         verdicts = constrained_verdicts(self.judge, prefixes, images, docs)
         return [a.rstrip() + "\n" + VERDICT_KEY + " " + v for a, v in zip(analyses, verdicts)]
 
+    def _cache_call(self, doing: str, call, default):
+        """A cache read or write; on a fault, warn once naming the file and go on without the cache."""
+        try:
+            return call()
+        except CACHE_ERRORS as error:
+            print(cache_warning(self.cache.path, error, doing), file=sys.stderr)
+            self.cache = None
+            return default
+
+    def _run_isolated(self, members: list[int], prepared: list) -> dict[int, str | None]:
+        """One batch; if the processor or the model fails on it, each item alone, so only a bad item is lost."""
+        try:
+            texts = self._run_batch([prepared[i][0] for i in members], [prepared[i][1] for i in members], prepared[members[0]][2])
+            return dict(zip(members, texts))
+        except Exception as error:  # a processor refusing an image, a kernel failing on one shape
+            if len(members) == 1:
+                doc = prepared[members[0]][0]
+                print(f"mllm_judge_hf: skipped {doc.get('id')}: {type(error).__name__}: {str(error)[:300]}", file=sys.stderr)
+                return {members[0]: None}
+        answers: dict[int, str | None] = {}
+        for i in members:
+            answers.update(self._run_isolated([i], prepared))
+        return answers
+
     def generate_until(self, requests: list[Instance]) -> list[str]:
         prepared = [self._prepare(request) for request in requests]
         answers: list[str | None] = [None] * len(requests)
@@ -152,16 +184,17 @@ class MLLMJudgeHF(lmms):
                 print(f"mllm_judge_hf: skipped, {error}", file=sys.stderr)
                 answers[index] = ""
                 self.stats["failed"] += 1
-            elif self.cache is None:
-                keys[index] = str(index)  # no cache: no need to hash prompts and pixels
+            elif self.cache is None or settings["temperature"] > 0:
+                keys[index] = ""  # not cached: no cache, or a sampled answer that must be drawn anew
             else:
                 keys[index] = request_key(self.model_identity, judge_request.prompt, judge_request.images, settings)
-        cached = self.cache.get_many(list(keys.values())) if self.cache is not None else {}
+        wanted = [key for key in keys.values() if key]
+        cached = self._cache_call("read", lambda: self.cache.get_many(wanted), {}) if wanted and self.cache else {}
         for index, key in keys.items():
-            if key in cached:
+            if key and key in cached:
                 answers[index] = cached[key]
         self.stats["requests"] += len(requests)
-        self.stats["cached"] += sum(key in cached for key in keys.values())
+        self.stats["cached"] += sum(1 for key in keys.values() if key and key in cached)
         pending = [i for i in keys if answers[i] is None]
         # Longest prompts first: similar lengths share a batch (little padding) and memory peaks early.
         lengths = {i: len(self.judge.processor.tokenizer(prepared[i][1].prompt)["input_ids"]) for i in pending}
@@ -174,11 +207,13 @@ class MLLMJudgeHF(lmms):
             for i in chunk:
                 groups.setdefault((str(prepared[i][2]), bool(prepared[i][1].images)), []).append(i)
             for members in groups.values():
-                texts = self._run_batch([prepared[i][0] for i in members], [prepared[i][1] for i in members], prepared[members[0]][2])
-                for i, text in zip(members, texts):
-                    answers[i] = text
-                if self.cache is not None:
-                    self.cache.put_many({keys[i]: answers[i] for i in members})
+                texts = self._run_isolated(members, prepared)
+                for i, text in texts.items():
+                    answers[i] = "" if text is None else text
+                self.stats["failed"] += sum(text is None for text in texts.values())
+                done = {keys[i]: text for i, text in texts.items() if keys[i] and text is not None}
+                if self.cache is not None and done:
+                    self._cache_call("written", lambda: self.cache.put_many(done), None)
             self.stats["generated"] += len(chunk)
             progress.update(len(chunk))
         progress.close()

@@ -10,7 +10,9 @@ a chat template; it is saved with `save_pretrained` so tests load it the way a
 user loads a real checkpoint. Known quirks: LLaVA counts one extra (CLS)
 image token (`num_additional_image_tokens=1`); Idefics3 must not split images
 (`do_image_splitting=False`); Gemma 3's image tokens are extra special tokens
-of its tokenizer.
+of its tokenizer; Qwen2-VL's rotary sections (`mrope_section`) must add up to
+half the head size, and its processor refuses images whose aspect ratio
+exceeds 200 (as the real checkpoints' processors do).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ CORPUS = [
     "The answer is correct and grounded in the image. It is hard to tell. user assistant",
 ]
 IMAGE_SIZE, PATCH = 32, 8
-ARCHITECTURES = ("llava", "idefics3", "gemma3")
+ARCHITECTURES = ("llava", "idefics3", "gemma3", "qwen2_vl")
 
 
 def _template(image_placeholder: str) -> str:
@@ -129,6 +131,30 @@ def build_gemma3(directory: Path) -> Path:
     return _save(directory, Gemma3ForConditionalGeneration(config), processor)
 
 
+def build_qwen2_vl(directory: Path) -> Path:
+    from transformers import (Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLImageProcessor, Qwen2VLProcessor,
+                              Qwen2VLVideoProcessor)
+
+    tokens = {"image_token": "<|image_pad|>", "video_token": "<|video_pad|>",
+              "vision_start_token": "<|vision_start|>", "vision_end_token": "<|vision_end|>"}
+    tokenizer = train_tokenizer(list(tokens.values()), tokens)
+    token_ids = {f"{name}_id": tokenizer.convert_tokens_to_ids(token) for name, token in tokens.items()}
+    head_dim = 32 // 2
+    config = Qwen2VLConfig(
+        text_config=dict(**_text_sizes(tokenizer),
+                         rope_parameters={"rope_type": "default", "mrope_section": [2, 3, 3], "rope_theta": 10000.0}),
+        vision_config=dict(depth=2, embed_dim=32, hidden_size=32, num_heads=2, mlp_ratio=2, patch_size=14,
+                           spatial_merge_size=2, temporal_patch_size=2, in_channels=3),
+        **token_ids,
+    )
+    assert sum(config.text_config.rope_parameters["mrope_section"]) == head_dim // 2
+    image_processor = Qwen2VLImageProcessor(min_pixels=28 * 28, max_pixels=56 * 56, patch_size=14, merge_size=2,
+                                            temporal_patch_size=2)
+    processor = Qwen2VLProcessor(image_processor=image_processor, tokenizer=tokenizer, video_processor=Qwen2VLVideoProcessor(),
+                                 chat_template=_template("<|vision_start|><|image_pad|><|vision_end|>"))
+    return _save(directory, Qwen2VLForConditionalGeneration(config), processor)
+
+
 def _save(directory: Path, model, processor) -> Path:
     torch.manual_seed(0)
     model.apply(model._init_weights)
@@ -137,4 +163,4 @@ def _save(directory: Path, model, processor) -> Path:
     return directory
 
 
-BUILDERS = {"llava": build_llava, "idefics3": build_idefics3, "gemma3": build_gemma3}
+BUILDERS = {"llava": build_llava, "idefics3": build_idefics3, "gemma3": build_gemma3, "qwen2_vl": build_qwen2_vl}

@@ -1,0 +1,124 @@
+"""Faults the backend survives: an image a processor refuses, a cache that cannot be used, a changed model."""
+
+import shutil
+import sqlite3
+
+import pytest
+import torch
+from datasets import load_dataset
+from PIL import Image
+
+from mllm_judge_tasks.models import direct
+from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
+from mllm_judge_tasks.models.tiny import build_llava, build_qwen2_vl
+
+
+@pytest.fixture(scope="module")
+def rows(mini_repo):
+    return [dict(row) for row in load_dataset(str(mini_repo), "pair", split="test").select(range(6))]
+
+
+@pytest.fixture(scope="module")
+def qwen(tmp_path_factory):
+    return build_qwen2_vl(tmp_path_factory.mktemp("qwen") / "qwen2_vl")
+
+
+@pytest.fixture(scope="module")
+def llava(tmp_path_factory):
+    return build_llava(tmp_path_factory.mktemp("llava") / "llava")
+
+
+def run(path, rows, cache=None, batch_size=4, temperature=0.0, **kwargs):
+    model = MLLMJudgeHF(pretrained=str(path), batch_size=batch_size, use_cache=cache is not None,
+                        cache=str(cache) if cache else None, max_new_tokens=8, **kwargs)
+    answers = model.generate_until(direct.judge_requests(model, rows, "pair", max_new_tokens=8, temperature=temperature))
+    return answers, model.stats
+
+
+@pytest.mark.parametrize("size", [(4000, 10), (3, 900)])
+def test_an_image_the_processor_refuses_costs_only_its_own_item(qwen, rows, size, capfd):
+    bad = [dict(row) for row in rows]
+    bad[1]["image"] = Image.new("RGB", size, (200, 30, 30))
+    clean, _ = run(qwen, [row for i, row in enumerate(rows) if i != 1], batch_size=1)
+    answers, stats = run(qwen, bad, batch_size=4)
+    assert answers[1] == "" and stats["failed"] == 1
+    assert [a for i, a in enumerate(answers) if i != 1] == clean  # the others as if the bad item was never there
+    assert "skipped pair-1: ValueError: absolute aspect ratio must be smaller than 200" in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("image", [Image.new("RGB", (1, 1)), Image.new("I;16", (40, 30), 4000), Image.new("CMYK", (40, 30)),
+                                   Image.new("P", (40, 30)), Image.new("RGB", (6000, 4000), (9, 9, 9))],
+                         ids=["1x1", "16-bit", "CMYK", "palette", "6000x4000"])
+def test_unusual_images_never_crash_a_run(qwen, rows, image):
+    if image.mode == "P":
+        image.info["transparency"] = 0
+    unusual = [dict(row) for row in rows[:3]]
+    unusual[0]["image"] = image
+    answers, stats = run(qwen, unusual, batch_size=3)
+    assert len(answers) == 3 and stats["failed"] <= 1 and answers[1] and answers[2]
+
+
+def test_the_cache_key_holds_the_dtype(llava, rows, tmp_path):
+    cache = tmp_path / "cache.sqlite"
+    first, stats = run(llava, rows, cache, dtype="float32")
+    assert stats["generated"] == len(rows)
+    _, stats = run(llava, rows, cache, dtype="float32")
+    assert stats["cached"] == len(rows)  # the same settings are served from the cache
+    _, stats = run(llava, rows, cache, dtype="bfloat16")
+    assert stats["cached"] == 0
+
+
+def test_swapped_pytorch_bin_weights_miss_the_cache(tmp_path, rows):
+    path = build_llava(tmp_path / "llava")
+    from transformers import LlavaForConditionalGeneration
+
+    model = LlavaForConditionalGeneration.from_pretrained(path)
+    for file in path.glob("*.safetensors"):
+        file.unlink()
+    weights = path / "pytorch_model.bin"  # the older format, still common on the Hub
+    torch.save(model.state_dict(), weights)
+    cache = tmp_path / "cache.sqlite"
+    before, _ = run(path, rows, cache)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.mul_(1.5)
+    torch.save(model.state_dict(), weights)
+    after, stats = run(path, rows, cache)
+    assert stats["cached"] == 0 and after != before
+
+
+def test_sampled_answers_are_never_cached(llava, rows, tmp_path):
+    cache = tmp_path / "cache.sqlite"
+    _, stats = run(llava, rows, cache, temperature=0.8)
+    assert stats["generated"] == len(rows)
+    assert sqlite3.connect(str(cache)).execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 0
+    _, stats = run(llava, rows, cache, temperature=0.8)
+    assert stats["cached"] == 0
+
+
+def corrupt(path):
+    path.write_bytes(b"this is not a database" * 100)
+
+
+def truncated(path):
+    sqlite3.connect(str(path)).executescript("CREATE TABLE answers (key TEXT PRIMARY KEY, answer TEXT NOT NULL);"
+                                             "INSERT INTO answers VALUES ('k', 'v');")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2 + 100])
+
+
+def under_a_file(path):
+    path.parent.rmdir()
+    path.parent.write_text("a file where the cache folder should be")
+
+
+@pytest.mark.parametrize("damage", [corrupt, truncated, under_a_file], ids=["corrupt", "truncated", "unwritable folder"])
+def test_a_broken_cache_is_named_and_the_run_goes_on(llava, rows, tmp_path, damage, capfd):
+    cache = tmp_path / "cache" / "cache.sqlite"
+    cache.parent.mkdir()
+    damage(cache)
+    clean, _ = run(llava, rows)
+    answers, stats = run(llava, rows, cache)
+    assert answers == clean and stats["failed"] == 0
+    err = capfd.readouterr().err
+    assert f"the generation cache {cache}" in err and "going on without it" in err
