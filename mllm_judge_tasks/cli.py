@@ -64,9 +64,9 @@ def _parse(args: argparse.Namespace) -> int:
                 text = json.loads(line)
                 if not isinstance(text, str):
                     raise ValueError(f"expected a JSON string, got {type(text).__name__}")
-            except ValueError as error:
+            except (ValueError, RecursionError) as error:
                 bad += 1
-                print(f"{name}:{number}: not a JSON string ({error})", file=sys.stderr)
+                print(f"{name}:{number}: not a JSON string ({str(error)[:200] or type(error).__name__})", file=sys.stderr)
                 print(json.dumps({"verdict": None, "reason": f"line {number} is not a JSON string"}))
                 continue
             print(json.dumps(parse_verdict(args.task, text, args.n_responses).to_json(), ensure_ascii=False))

@@ -14,9 +14,12 @@ def test_demo_runs_dataset_judge_scores_and_leaderboard(tmp_path):
     assert "mllm_judge_hf: 1150 requests: 0 from cache, 1150 generated, 0 failed (mode constrained)" in done.stdout
     board = json.loads((page.parent / "leaderboard.json").read_text())
     judge = board[0]
-    assert judge["judge"] == "tiny random LLaVA (demo)" and not judge["reference"]
-    assert judge["pair"]["parse_rate"] == 1.0 and judge["pair"]["n"] == 600  # both orders
+    assert judge["judge"] == "tiny random LLaVA (demo)" and judge["role"] == "submission"
+    assert judge["pair"]["parse_rate"] == 1.0 and judge["pair"]["n"] == 300  # the released order; swaps feed the bias chart
     assert judge["batch"]["n"] == 50 and judge["score"]["n"] == 200
-    assert {row["judge"] for row in board if row["reference"]} == {
+    # The board's pair headline is the one lmms-eval computed for the same run.
+    results = json.loads(sorted((tmp_path / "demo" / "run").rglob("*results.json"))[-1].read_text())["results"]
+    assert judge["pair"]["value"] == results["mllm_judge_pair"]["details,none"]["average"]["accuracy_no_tie"]
+    assert {row["judge"] for row in board if row["role"] == "reference"} == {
         "reference: random", "reference: always A", "reference: always tie", "reference: longer response wins",
         "reference: constant score"}

@@ -287,3 +287,18 @@ def test_parse_command_reads_stdin():
     done = subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "parse", "--task", "batch"],
                           input=json.dumps("D > A > C > B") + "\n", capture_output=True, text=True)
     assert done.returncode == 0 and json.loads(done.stdout) == {"verdict": "DACB", "reason": None}
+
+
+def test_parse_command_survives_hostile_lines(tmp_path):
+    texts = ["A" + " " * 400 + "!", "rank:" * 20_000, "[" * 5000, "Judgement: [[2]]", "[[" + "9" * 5000 + "]]"]
+    lines = [json.dumps(text) for text in texts] + ["[" * 100_000, '"\\ud800"', "NaN", "{}"]
+    source = tmp_path / "hostile.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    for task in ("score", "pair", "batch"):
+        done = subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "parse", "--task", task, str(source)],
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+        assert "Traceback" not in done.stderr and done.returncode == 1
+        out = [json.loads(line) for line in done.stdout.splitlines()]
+        assert len(out) == len(lines)
+        assert [entry["verdict"] for entry in out[5:]] == [None] * 4
+        assert out[3]["verdict"] == (2 if task == "score" else None)
