@@ -239,3 +239,32 @@ def test_pack_then_validate_round_trip_keeps_text_only(tmp_path, index):
     assert validate_submission(read_submission(directory), index) == []
     assert oct(os.stat(directory / "predictions.jsonl").st_mode & 0o777) != oct(0o600)  # the umask, not mkstemp's 0600
 
+
+
+def test_the_leaderboard_command_over_a_hostile_corpus(tmp_path, index, hand_dataset):
+    """Invalid submissions are left out with their problems; valid ones with hostile names are shown as text."""
+    corpus = tmp_path / "submissions"
+    for number, name in enumerate(HOSTILE_NAMES):
+        hand_submission(corpus / f"name{number}", metadata={**METADATA, "judge_model": name})
+    invalid = {
+        "forged": [{**line, "verdict": "A", "verdict_source": "release_field"} for line in HAND_PREDICTIONS],
+        "empty": [],
+        "swapped-only": SWAPPED,
+    }
+    for name, lines in invalid.items():
+        hand_submission(corpus / name, lines=lines)
+    hand_submission(corpus / "reference", metadata={**METADATA, "reference": True})
+    (corpus / "nested").mkdir()
+    (corpus / "nested" / "predictions.jsonl").write_text("[" * 100_000 + "\n")
+    (corpus / "nested" / "metadata.json").write_text("{" * 50_000)
+    linked = hand_submission(corpus / "linked")
+    (linked / "metadata.json").unlink()
+    (linked / "metadata.json").symlink_to(tmp_path / "nowhere.json")
+    out = tmp_path / "board"
+    done = run_cli("leaderboard", str(corpus), "--out", str(out), "--resamples", "50", dataset=hand_dataset)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    for name in (*invalid, "reference", "nested", "linked"):
+        assert f"left out {corpus / name}:" in done.stderr
+    board = json.loads((out / "leaderboard.json").read_text())
+    assert sorted(row["judge"] for row in board if row["role"] == "submission") == sorted(HOSTILE_NAMES)
+    assert sorted(path.name for path in out.iterdir()) == ["index.html", "leaderboard.csv", "leaderboard.json", "leaderboard.md"]

@@ -3,7 +3,9 @@
 Format problems come from `read_submission`; here the ids are checked against
 the dataset: unknown ids, ids given twice, and ids a submitted task misses.
 A task the submission does not cover at all is not a problem (a lab may
-submit pair verdicts only); a task it covers must be covered whole.
+submit pair verdicts only); a task it covers must be covered whole, and a
+swapped pair needs its judgement in the released order (headlines count only
+that order).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ def validate_submission(submission: Submission, index: BenchmarkIndex) -> list[P
         seen[key] = prediction.line
         if prediction.order == "original":
             covered[prediction.task].add(prediction.id)
+    for (task, row_id, order), line in seen.items():
+        if order == "swapped" and row_id not in covered[task]:
+            problems.append(Problem(PREDICTIONS, line, "order", f"swapped {row_id} without its judgement in the released order"))
     for task, ids in sorted(covered.items()):
         missing = sorted(set(index.items[task]) - ids)
         if missing:
