@@ -1,6 +1,5 @@
 """Faults the backend survives: an image a processor refuses, a cache that cannot be used, a changed model."""
 
-import shutil
 import sqlite3
 
 import pytest

@@ -83,7 +83,7 @@ def test_hostile_records_are_reported_without_a_traceback(tmp_path, case):
     release = release_with(tmp_path, line)
     done = build_cli(str(release), "--out", str(tmp_path / "refused"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert f"pair.jsonl:3:" in done.stderr and message in done.stderr
+    assert "pair.jsonl:3:" in done.stderr and message in done.stderr
     assert not (tmp_path / "refused").exists()
     done = build_cli(str(release), "--out", str(tmp_path / "out"), "--skip-invalid")
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
