@@ -177,15 +177,13 @@ def parse_pair_verdict(text: str) -> ParsedVerdict:
 
 
 def _ranking_value(letters: str, n_responses: int | None) -> ParsedVerdict:
-    letters = letters.upper()
-    counts = (n_responses,) if n_responses in schema.BATCH_SIZES else schema.BATCH_SIZES
-    for count in counts:
-        if n_responses is None and len(letters) != count:
-            continue  # unknown count: the ranking itself says whether it ranks 3 or 4 answers
+    # Without a known count the ranking itself says whether it ranks 3 or 4 answers.
+    count = len(letters) if n_responses is None else n_responses
+    if count in schema.BATCH_SIZES:
         try:
-            return ParsedVerdict(schema.normalize_batch_label(letters, count))
+            return ParsedVerdict(schema.normalize_batch_label(letters.upper(), count))
         except ValueError:
-            continue
+            pass
     return ParsedVerdict(None, NoVerdict.INVALID_RANKING)
 
 
