@@ -62,10 +62,9 @@ def atomic_directory(out_dir: Path, overwrite: bool) -> Iterator[Path]:
         raise OutputExists(f"{out_dir} holds the current directory; refusing to replace it")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with _build_lock(out_dir):
-        for leftover in out_dir.parent.glob(f".{out_dir.name}.building-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
-        for leftover in out_dir.parent.glob(f".{out_dir.name}.old-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+        for stage in ("building", "old"):  # what a killed build left: its work and the build it was replacing
+            for leftover in out_dir.parent.glob(f".{out_dir.name}.{stage}-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
         work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
         os.chmod(work, directory_mode())  # mkdtemp makes 0700; a dataset is shared like any directory
         try:
