@@ -101,6 +101,22 @@ def mini_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_mini(tmp_path_factory.mktemp("mini") / "mllm-judge").out_dir
 
 
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory):
+    """`tiny_model("qwen2_vl")`: the directory of that tiny family's checkpoint, built once per session on first use."""
+    from mllm_judge_tasks.models.tiny import BUILDERS
+
+    root = tmp_path_factory.mktemp("tiny-models")
+    built: dict[str, Path] = {}
+
+    def get(arch: str) -> Path:
+        if arch not in built:
+            built[arch] = BUILDERS[arch](root / arch)
+        return built[arch]
+
+    return get
+
+
 @pytest.fixture(scope="session", autouse=True)
 def temporary_hf_home():
     """Remove the session's Hugging Face cache when the tests end."""

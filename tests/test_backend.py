@@ -1,4 +1,6 @@
-"""The mllm_judge_hf backend on tiny random-weight models of several architectures, built here."""
+"""The mllm_judge_hf backend: decoding faults, refused checkpoints, the three tasks end to end, resume.
+
+Every family's batching and verdict modes are tested in test_families.py."""
 
 import json
 import os
@@ -17,14 +19,7 @@ from PIL import Image
 from mllm_judge_tasks.models import direct
 from mllm_judge_tasks.models.loading import NotAJudgeModel, load_judge
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
-from mllm_judge_tasks.verdicts import parse_verdict, read_verdict_probabilities
-from mllm_judge_tasks.models.tiny import ARCHITECTURES, BUILDERS, build_llava, train_tokenizer
-
-
-@pytest.fixture(scope="session")
-def tiny_models(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("tiny-models")
-    return {arch: BUILDERS[arch](root / arch) for arch in ARCHITECTURES}
+from mllm_judge_tasks.models.tiny import build_llava, train_tokenizer
 
 
 @pytest.fixture(scope="session")
@@ -40,49 +35,13 @@ def judge(path: Path, batch_size: int, **kwargs) -> MLLMJudgeHF:
     return MLLMJudgeHF(pretrained=str(path), batch_size=batch_size, use_cache=False, **kwargs)
 
 
-@pytest.mark.parametrize("arch", ARCHITECTURES)
-def test_batched_greedy_output_equals_batch_size_one(tiny_models, pair_rows, arch):
-    batched = judge(tiny_models[arch], batch_size=4)
-    single = judge(tiny_models[arch], batch_size=1)
-    out_batched = batched.generate_until(judge_requests(batched, pair_rows))
-    out_single = single.generate_until(judge_requests(single, pair_rows))
-    assert len(out_batched) == len(pair_rows)
-    assert out_batched == out_single
-    if arch == "llava":
-        # Its answers differ per prompt, so this also shows each answer returns to its own request
-        # (the tiny Idefics3 and Gemma 3 give one answer to all these long, similar prompts).
-        assert len(set(out_batched)) > 1
-
-
-def test_constrained_mode_always_yields_a_valid_verdict(tiny_models, pair_rows, mini_repo):
-    model = judge(tiny_models["llava"], batch_size=4, verdict_mode="constrained")
-    answers = model.generate_until(judge_requests(model, pair_rows))
-    assert all(parse_verdict("pair", text).ok for text in answers)
-    batch_rows = load_dataset(str(mini_repo), "batch", split="test").select(range(8, 12))  # 3 and 4 answers
-    answers = model.generate_until(judge_requests(model, batch_rows, task="batch"))
-    for row, text in zip(batch_rows, answers):
-        parsed = parse_verdict("batch", text, len(row["responses"]))
-        assert parsed.ok and len(parsed.verdict) == len(row["responses"])
-
-
-def test_probability_mode_reports_a_distribution_and_the_expected_score(tiny_models, mini_repo):
-    rows = load_dataset(str(mini_repo), "score", split="test").select(range(6))
-    model = judge(tiny_models["gemma3"], batch_size=3, verdict_mode="probability")
-    for text in model.generate_until(judge_requests(model, rows, task="score")):
-        payload = read_verdict_probabilities(text)
-        assert sum(payload["probabilities"].values()) == pytest.approx(1, abs=1e-4)
-        expected = sum(int(k) * p for k, p in payload["probabilities"].items())
-        assert payload["expected_score"] == pytest.approx(expected, abs=1e-4)
-        assert parse_verdict("score", text).verdict == int(max(payload["probabilities"], key=payload["probabilities"].get))
-
-
-def test_an_image_that_fails_to_decode_is_reported_and_the_run_goes_on(tiny_models, pair_rows, tmp_path, capfd):
+def test_an_image_that_fails_to_decode_is_reported_and_the_run_goes_on(tiny_model, pair_rows, tmp_path, capfd):
     broken = tmp_path / "broken.jpg"
     Image.effect_noise((64, 64), 80).convert("RGB").save(broken)
     broken.write_bytes(broken.read_bytes()[:-2000])  # the header reads, the pixels do not
     rows = [dict(row) for row in pair_rows.select(range(3))]
     rows[1]["image"] = Image.open(broken)  # decoding fails only when the pixels are read
-    model = judge(tiny_models["llava"], batch_size=2)
+    model = judge(tiny_model("llava"), batch_size=2)
     answers = model.generate_until(judge_requests(model, rows))
     assert answers[1] == "" and answers[0] and answers[2]
     assert "skipped, mllm_judge_pair doc 1 (pair-1): OSError" in capfd.readouterr().err
@@ -121,9 +80,9 @@ def lmms_eval_command(model_path: Path, out: Path, tasks: str, *extra: str) -> l
             "--output_path", str(out), *extra]
 
 
-def test_lmms_eval_runs_the_three_tasks_with_our_backend(tiny_models, mini_repo, tmp_path):
+def test_lmms_eval_runs_the_three_tasks_with_our_backend(tiny_model, mini_repo, tmp_path):
     env = {**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(tmp_path / "cache.sqlite")}
-    done = subprocess.run(lmms_eval_command(tiny_models["idefics3"], tmp_path / "out", "mllm_judge", "--batch_size", "4",
+    done = subprocess.run(lmms_eval_command(tiny_model("idefics3"), tmp_path / "out", "mllm_judge", "--batch_size", "4",
                                             "--limit", "8", "--log_samples"),
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=900)
     results = sorted((tmp_path / "out").rglob("*results.json"))
@@ -136,12 +95,12 @@ def test_lmms_eval_runs_the_three_tasks_with_our_backend(tiny_models, mini_repo,
     assert "mllm_judge_hf: 24 requests: 0 from cache, 24 generated, 0 failed" in done.stderr
 
 
-def test_a_killed_run_resumes_from_the_cache(tiny_models, mini_repo, tmp_path):
+def test_a_killed_run_resumes_from_the_cache(tiny_model, mini_repo, tmp_path):
     """Kill lmms-eval after a few batches; the rerun sends only the unfinished requests to generate."""
     cache = tmp_path / "cache.sqlite"
     env = {**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(cache)}
     command = [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_hf", "--model_args",
-               f"pretrained={tiny_models['llava']},max_new_tokens=400", "--tasks", "mllm_judge_pair",
+               f"pretrained={tiny_model('llava')},max_new_tokens=400", "--tasks", "mllm_judge_pair",
                "--batch_size", "2", "--limit", "40", "--output_path", str(tmp_path / "out")]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
                                stdin=subprocess.DEVNULL, start_new_session=True)

@@ -9,7 +9,7 @@ from PIL import Image
 
 from mllm_judge_tasks.models import direct
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
-from mllm_judge_tasks.models.tiny import build_llava, build_qwen2_vl
+from mllm_judge_tasks.models.tiny import build_llava
 
 
 @pytest.fixture(scope="module")
@@ -18,13 +18,13 @@ def rows(mini_repo):
 
 
 @pytest.fixture(scope="module")
-def qwen(tmp_path_factory):
-    return build_qwen2_vl(tmp_path_factory.mktemp("qwen") / "qwen2_vl")
+def qwen(tiny_model):
+    return tiny_model("qwen2_vl")
 
 
 @pytest.fixture(scope="module")
-def llava(tmp_path_factory):
-    return build_llava(tmp_path_factory.mktemp("llava") / "llava")
+def llava(tiny_model):
+    return tiny_model("llava")
 
 
 def run(path, rows, cache=None, batch_size=4, temperature=0.0, **kwargs):

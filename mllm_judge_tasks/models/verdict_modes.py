@@ -6,8 +6,8 @@ every step restricted (`prefix_allowed_tokens_fn`) to tokens that extend one
 of the valid verdict strings (`[[1]]`..`[[5]]`, `[[A]]`/`[[B]]`/`[[C]]`, or a
 permutation of the batch letters), so no verdict is unparseable.
 
-Probability: no free text; one forward pass over the prompt followed by
-"Judgement: [[" gives the next-token probabilities of the verdict options.
+Probability: no free text; the prompt, then "Judgement: [[" forced as the
+judge's first tokens, gives the next-token probabilities of the verdict options.
 Scoring reports the expected score Σ k·p(k), pairs the distribution over A/B/C.
 Rankings have no single-token verdict, so batch items fall back to constrained.
 """
@@ -113,17 +113,33 @@ def option_token_ids(tokenizer, options: Sequence[str]) -> list[int]:
 
 
 def verdict_probabilities(judge, prompts: Sequence[str], images: Sequence[list], docs: Sequence[dict]) -> list[dict[str, float]]:
-    """One forward pass: p(option | prompt + "Judgement: [[") over the options, renormalised."""
-    batch = encode(judge.processor, [p + VERDICT_KEY + " [[" for p in prompts], images, judge.device, judge.dtype)
+    """p(option | prompt, then "Judgement: [[" as the judge's own first tokens), renormalised over the options.
+
+    The opening is forced through `generate` rather than appended to the prompt text, so every family
+    sees it exactly as text it had written: PaliGemma's processor ends the prompt with "\n" and gives
+    the prompt bidirectional attention, and appending the opening there would read the probabilities
+    of the token after "Judgement: [[\n", from a position the model was never trained to predict at.
+    """
+    tokenizer = judge.processor.tokenizer
+    opening = tokenizer(VERDICT_KEY + " [[", add_special_tokens=False)["input_ids"]
+    option_ids = [option_token_ids(tokenizer, verdict_options(doc)) for doc in docs]
+    batch = encode(judge.processor, prompts, images, judge.device, judge.dtype)
+    start = batch["input_ids"].shape[1]
+
+    def forced(batch_id: int, input_ids: torch.Tensor) -> list[int]:
+        step = input_ids.shape[0] - start
+        return [opening[step]] if step < len(opening) else option_ids[batch_id]
+
     with torch.inference_mode():
-        logits = judge.model(**batch).logits[:, -1, :].float()
-    results = []
-    for row, doc in enumerate(docs):
-        options = verdict_options(doc)
-        ids = option_token_ids(judge.processor.tokenizer, options)
-        probabilities = torch.softmax(logits[row, ids], dim=-1).tolist()
-        results.append(dict(zip(options, probabilities)))
-    return results
+        output = judge.model.generate(
+            **batch, max_new_tokens=len(opening) + 1, do_sample=False, prefix_allowed_tokens_fn=forced,
+            output_logits=True, return_dict_in_generate=True, pad_token_id=tokenizer.pad_token_id,
+        )
+    logits = output.logits[len(opening)].float()  # raw logits, before the forcing mask
+    return [
+        dict(zip(verdict_options(doc), torch.softmax(logits[row, ids], dim=-1).tolist()))
+        for row, (doc, ids) in enumerate(zip(docs, option_ids))
+    ]
 
 
 def probability_output(doc: dict, probabilities: dict[str, float]) -> str:
