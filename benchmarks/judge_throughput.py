@@ -38,7 +38,9 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=48)
     parser.add_argument("--max-new-tokens", type=int, default=512, help="default: the tasks' own setting")
     parser.add_argument("--repeats", type=int, default=3, help="runs per variant; the fastest counts")
-    parser.add_argument("--arch", default="llava", choices=("llava", "idefics3", "gemma3"))
+    from mllm_judge_tasks.models.tiny import ARCHITECTURES
+
+    parser.add_argument("--arch", default="llava", choices=ARCHITECTURES)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="mllm-judge-throughput-"))
     os.environ.setdefault("HF_HOME", str(workdir / "hf-home"))
