@@ -10,6 +10,7 @@ verdicts are noise: the point is that every stage runs.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,25 @@ DEMO_JUDGE = "tiny random LLaVA (demo)"
 
 def _step(message: str) -> None:
     print(f"==> {message}", flush=True)
+
+
+def _run_showing_progress(command: list[str], env: dict) -> str:
+    """Run lmms-eval with its progress bar passed through live (a slow run must not look hung); return its output.
+
+    Only the progress bar and our backend's lines are shown; lmms-eval's log lines are kept for errors.
+    """
+    process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    chunks, pending = [], b""
+    while chunk := process.stdout.read1(4096):
+        chunks.append(chunk)
+        # tqdm redraws its bar after "\r"; a segment ends at "\r" or "\n".
+        *segments, pending = re.split(rb"(?<=[\r\n])", pending + chunk)
+        shown = [segment for segment in segments if segment.startswith(b"mllm_judge_hf")]
+        if shown:
+            sys.stdout.write(b"".join(shown).decode("utf-8", "replace"))
+            sys.stdout.flush()
+    process.wait()
+    return b"".join(chunks).decode("utf-8", "replace")
 
 
 def run_demo(out: Path, resamples: int = 1000) -> Path:
@@ -51,13 +71,10 @@ def run_demo(out: Path, resamples: int = 1000) -> Path:
                "--tasks", DEMO_TASKS, "--batch_size", "8", "--output_path", str(run_dir), "--log_samples"]
     env = {**os.environ, "MLLM_JUDGE_DATASET": str(dataset.out_dir), "MLLM_JUDGE_CACHE": str(out / "cache.sqlite"),
            "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
-    done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = _run_showing_progress(command, env)
     # lmms-eval exits 0 even when the evaluation crashed: its results file is the proof.
     if not list(run_dir.rglob("*results.json")):
-        raise UserError(f"the lmms-eval run wrote no results; its output ends with:\n{done.stdout[-3000:]}")
-    counts = [line for line in done.stdout.splitlines() if line.startswith("mllm_judge_hf: ") and "requests" in line]
-    if counts:
-        print(f"    {counts[-1]}")
+        raise UserError(f"the lmms-eval run wrote no results; its output ends with:\n{output[-3000:]}")
     _step("packing the run as a submission, validating and scoring it beside the reference rows")
     submission_dir = pack_run(run_dir, out / "submissions" / "tiny-judge", contact="mllm-judge demo",
                               license="MIT", judge_model=DEMO_JUDGE)
