@@ -164,3 +164,17 @@ def test_each_family_runs_through_the_lmms_eval_cli(cli_runs, arch):
     samples = [json.loads(line) for line in next(out.rglob(f"*samples_{task}.jsonl")).read_text().splitlines()]
     assert sorted(sample["doc_id"] for sample in samples) == list(range(CLI_LIMIT))
     assert f"mllm_judge_hf: {CLI_LIMIT} requests: 0 from cache, {CLI_LIMIT} generated, 0 failed" in done.stderr
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_a_family_builds_the_same_weights_every_time(tiny_model, tmp_path, arch):
+    """Tests and the demo compare runs across builds: no weight may depend on unseeded randomness."""
+    from safetensors.torch import load_file
+
+    from mllm_judge_tasks.models.tiny import BUILDERS
+
+    torch.manual_seed(12345)  # the global generator's state must not matter either
+    again = load_file(BUILDERS[arch](tmp_path / arch) / "model.safetensors")
+    first = load_file(tiny_model(arch) / "model.safetensors")
+    assert first.keys() == again.keys()
+    assert [name for name in first if not torch.equal(first[name], again[name])] == []

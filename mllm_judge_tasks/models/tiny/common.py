@@ -86,9 +86,11 @@ def spread_weights(model: torch.nn.Module, gain: float = WEIGHT_GAIN) -> None:
                 parameter.copy_(torch.randn(parameter.shape, generator=generator) * (gain / math.sqrt(fan_in)))
 
 
-def save(directory: Path, model, processor, adjust: Callable[[torch.nn.Module], None] | None = None) -> Path:
-    """Initialise, spread (then `adjust`) and save the model and its processor as a user's checkpoint directory."""
+def save(directory: Path, model_class, config, processor, adjust: Callable[[torch.nn.Module], None] | None = None) -> Path:
+    """Make the model (seeded: some weights, e.g. CLIP's class embedding, are drawn when the model is made),
+    spread (then `adjust`) its weights and save it with its processor as a user's checkpoint directory."""
     torch.manual_seed(0)
+    model = model_class(config)
     model.apply(model._init_weights)
     spread_weights(model)
     if adjust is not None:

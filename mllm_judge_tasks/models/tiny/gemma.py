@@ -36,7 +36,7 @@ def build_gemma3(directory: Path) -> Path:
         image_processor=Gemma3ImageProcessor(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}), tokenizer=tokenizer,
         image_seq_length=tokens_per_image, chat_template=chat_template(GEMMA3_TOKENS["boi_token"]),
     )
-    return save(directory, Gemma3ForConditionalGeneration(config), processor, adjust=_amplify_blocks)
+    return save(directory, Gemma3ForConditionalGeneration, config, processor, adjust=_amplify_blocks)
 
 
 def _amplify_blocks(model) -> None:
@@ -59,4 +59,4 @@ def build_paligemma(directory: Path) -> Path:
         image_token_index=tokenizer.convert_tokens_to_ids("<image>"), vocab_size=len(tokenizer), projection_dim=32,
         hidden_size=32,
     )
-    return save(directory, PaliGemmaForConditionalGeneration(config), processor)
+    return save(directory, PaliGemmaForConditionalGeneration, config, processor)

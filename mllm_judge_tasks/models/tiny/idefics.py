@@ -33,7 +33,7 @@ def _build(directory: Path, family: str) -> Path:
     videos = {"video_processor": part("VideoProcessor")()} if family == "SmolVLM" else {}
     processor = part("Processor")(image_processor=image_processor, tokenizer=tokenizer, image_seq_len=IMAGE_SEQ_LEN,
                                   chat_template=chat_template("<image>"), **videos)
-    return save(directory, part("ForConditionalGeneration")(config), processor)
+    return save(directory, part("ForConditionalGeneration"), config, processor)
 
 
 def build_idefics3(directory: Path) -> Path:

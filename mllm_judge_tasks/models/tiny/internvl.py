@@ -25,4 +25,4 @@ def build_internvl(directory: Path) -> Path:
     image_processor = GotOcr2ImageProcessor(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}, crop_to_patches=False)
     processor = InternVLProcessor(image_processor=image_processor, tokenizer=tokenizer, video_processor=InternVLVideoProcessor(),
                                   image_seq_length=image_seq_length, chat_template=chat_template("<IMG_CONTEXT>"))
-    return save(directory, InternVLForConditionalGeneration(config), processor)
+    return save(directory, InternVLForConditionalGeneration, config, processor)

@@ -26,7 +26,7 @@ def build_llava(directory: Path) -> Path:
         image_processor=image_processor, tokenizer=tokenizer, patch_size=PATCH, vision_feature_select_strategy="default",
         num_additional_image_tokens=1, chat_template=chat_template("<image>"),
     )
-    return save(directory, LlavaForConditionalGeneration(config), processor)
+    return save(directory, LlavaForConditionalGeneration, config, processor)
 
 
 def build_llava_next(directory: Path) -> Path:
@@ -47,7 +47,7 @@ def build_llava_next(directory: Path) -> Path:
         image_processor=image_processor, tokenizer=tokenizer, patch_size=PATCH, vision_feature_select_strategy="default",
         num_additional_image_tokens=1, chat_template=chat_template("<image>"),
     )
-    return save(directory, LlavaNextForConditionalGeneration(config), processor)
+    return save(directory, LlavaNextForConditionalGeneration, config, processor)
 
 
 def build_llava_onevision(directory: Path) -> Path:
@@ -67,7 +67,7 @@ def build_llava_onevision(directory: Path) -> Path:
         image_processor=image_processor, tokenizer=tokenizer, video_processor=LlavaOnevisionVideoProcessor(),
         num_image_tokens=(IMAGE_SIZE // PATCH) ** 2, vision_feature_select_strategy="full", chat_template=chat_template("<image>"),
     )
-    return save(directory, LlavaOnevisionForConditionalGeneration(config), processor)
+    return save(directory, LlavaOnevisionForConditionalGeneration, config, processor)
 
 
 PIXTRAL_TOKENS = {"image_token": "[IMG]", "image_break_token": "[IMG_BREAK]", "image_end_token": "[IMG_END]"}
@@ -95,7 +95,7 @@ def build_pixtral(directory: Path) -> Path:
         vision_config=vision, text_config=MistralConfig(**text_sizes(tokenizer), head_dim=16),
         image_token_id=tokenizer.convert_tokens_to_ids("[IMG]"), vision_feature_layer=-1, vision_feature_select_strategy="full",
     )
-    return save(directory, LlavaForConditionalGeneration(config), processor)
+    return save(directory, LlavaForConditionalGeneration, config, processor)
 
 
 def build_mistral3(directory: Path) -> Path:
@@ -107,7 +107,7 @@ def build_mistral3(directory: Path) -> Path:
         vision_config=vision, text_config=MistralConfig(**text_sizes(tokenizer), head_dim=16),
         image_token_index=tokenizer.convert_tokens_to_ids("[IMG]"), spatial_merge_size=2, vision_feature_layer=-1,
     )
-    return save(directory, Mistral3ForConditionalGeneration(config), processor)
+    return save(directory, Mistral3ForConditionalGeneration, config, processor)
 
 
 def build_aya_vision(directory: Path) -> Path:
@@ -126,4 +126,4 @@ def build_aya_vision(directory: Path) -> Path:
         image_processor=image_processor, tokenizer=tokenizer, patch_size=PATCH, img_size=IMAGE_SIZE, downsample_factor=2,
         chat_template=chat_template("<image>"),
     )
-    return save(directory, AyaVisionForConditionalGeneration(config), processor)
+    return save(directory, AyaVisionForConditionalGeneration, config, processor)

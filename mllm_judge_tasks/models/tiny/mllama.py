@@ -23,4 +23,4 @@ def build_mllama(directory: Path) -> Path:
     )
     image_processor = MllamaImageProcessor(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}, max_image_tiles=1)
     processor = MllamaProcessor(image_processor=image_processor, tokenizer=tokenizer, chat_template=chat_template("<|image|>"))
-    return save(directory, MllamaForConditionalGeneration(config), processor)
+    return save(directory, MllamaForConditionalGeneration, config, processor)

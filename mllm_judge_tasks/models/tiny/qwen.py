@@ -48,7 +48,7 @@ def _build_qwen(directory: Path, family: str, vision: dict, patch_size: int, vid
         image_processor=_qwen_image_processor(patch_size), tokenizer=tokenizer,
         video_processor=getattr(transformers, video_family + "VideoProcessor")(), chat_template=chat_template(QWEN_IMAGE),
     )
-    return save(directory, getattr(transformers, family + "ForConditionalGeneration")(config), processor)
+    return save(directory, getattr(transformers, family + "ForConditionalGeneration"), config, processor)
 
 
 def build_qwen2_vl(directory: Path, width: int = HIDDEN) -> Path:
@@ -91,4 +91,4 @@ def build_glm4v(directory: Path) -> Path:
                                           temporal_patch_size=2)
     processor = Glm4vProcessor(image_processor=image_processor, tokenizer=tokenizer, video_processor=Glm4vVideoProcessor(),
                                chat_template=chat_template("<|begin_of_image|><|image|><|end_of_image|>"))
-    return save(directory, Glm4vForConditionalGeneration(config), processor)
+    return save(directory, Glm4vForConditionalGeneration, config, processor)
