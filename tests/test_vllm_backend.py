@@ -9,22 +9,35 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 
 pytest.importorskip("vllm", reason="vLLM is not installed here: bash .ci/make_vllm_venv, then run this file in .venv-vllm")
 
-from mllm_judge_tasks.models.tiny import build_qwen2_vl  # noqa: E402
+from mllm_judge_tasks.models.tiny import build_llava, build_qwen2_vl  # noqa: E402
 from mllm_judge_tasks.verdicts import read_verdict_probabilities  # noqa: E402
 
 LIMIT = 8
 
 
+BUILDERS = {"qwen2_vl": build_qwen2_vl, "llava": build_llava}
+
+
 @pytest.fixture(scope="module")
-def qwen(tmp_path_factory):
-    return build_qwen2_vl(tmp_path_factory.mktemp("vllm-model") / "qwen2_vl", width=64)  # heads of 32 for vLLM on CPU
+def vllm_models(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("vllm-models")
+    return {name: build(root / name, width=64) for name, build in BUILDERS.items()}  # heads of 32 for vLLM on CPU
+
+
+@pytest.fixture(scope="module")
+def qwen(vllm_models):
+    return vllm_models["qwen2_vl"]
 
 
 def run(backend: str, model, tasks: str, out, mini_repo, *model_args: str) -> dict[str, list[dict]]:
@@ -49,9 +62,10 @@ def texts(samples: list[dict]) -> list[str]:
     return [row["filtered_resps"][0] for row in samples]
 
 
-def test_free_generation_equals_the_transformers_backend(qwen, mini_repo, tmp_path):
-    ours = run("mllm_judge_vllm", qwen, "mllm_judge_pair", tmp_path / "vllm", mini_repo)
-    reference = run("mllm_judge_hf", qwen, "mllm_judge_pair", tmp_path / "hf", mini_repo)
+@pytest.mark.parametrize("family", BUILDERS)
+def test_free_generation_equals_the_transformers_backend(vllm_models, family, mini_repo, tmp_path):
+    ours = run("mllm_judge_vllm", vllm_models[family], "mllm_judge_pair", tmp_path / "vllm", mini_repo)
+    reference = run("mllm_judge_hf", vllm_models[family], "mllm_judge_pair", tmp_path / "hf", mini_repo)
     assert len(set(texts(reference["mllm_judge_pair"]))) > LIMIT // 2  # documents get different answers
     assert texts(ours["mllm_judge_pair"]) == texts(reference["mllm_judge_pair"])
     assert f"mllm_judge_vllm: {LIMIT} requests: 0 from cache, {LIMIT} generated, 0 failed" in ours["_stderr"]
@@ -64,11 +78,43 @@ def test_constrained_mode_parses_every_verdict_of_the_three_tasks(qwen, mini_rep
         assert ours["_results"][task]["details,none"]["n"] == LIMIT
 
 
-def test_verdict_probabilities_equal_the_transformers_backend(qwen, mini_repo, tmp_path):
-    ours = run("mllm_judge_vllm", qwen, "mllm_judge_score", tmp_path / "vllm", mini_repo, "verdict_mode=probability")
-    reference = run("mllm_judge_hf", qwen, "mllm_judge_score", tmp_path / "hf", mini_repo, "verdict_mode=probability")
+@pytest.mark.parametrize("family", BUILDERS)
+def test_verdict_probabilities_equal_the_transformers_backend(vllm_models, family, mini_repo, tmp_path):
+    model = vllm_models[family]
+    ours = run("mllm_judge_vllm", model, "mllm_judge_score", tmp_path / "vllm", mini_repo, "verdict_mode=probability")
+    reference = run("mllm_judge_hf", model, "mllm_judge_score", tmp_path / "hf", mini_repo, "verdict_mode=probability")
     got = [read_verdict_probabilities(text)["probabilities"] for text in texts(ours["mllm_judge_score"])]
     expected = [read_verdict_probabilities(text)["probabilities"] for text in texts(reference["mllm_judge_score"])]
     assert expected[0] != expected[1]  # the documents are told apart
     for mine, theirs in zip(got, expected, strict=True):
         assert mine == pytest.approx(theirs, abs=1e-4)
+
+
+def test_a_killed_run_resumes_from_the_cache(qwen, mini_repo, tmp_path):
+    """Kill lmms-eval once some batches are cached; the rerun generates only what is missing."""
+    cache = tmp_path / "cache.sqlite"
+    env = {**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(cache), "VLLM_CPU_KVCACHE_SPACE": "1"}
+    command = [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_vllm", "--model_args",
+               f"pretrained={qwen},dtype=float32,max_new_tokens=300", "--tasks", "mllm_judge_score", "--batch_size", "2",
+               "--limit", "60", "--output_path", str(tmp_path / "out")]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+    kept, deadline = 0, time.time() + 900
+    while time.time() < deadline and process.poll() is None:
+        try:
+            kept = sqlite3.connect(str(cache)).execute("SELECT COUNT(*) FROM answers").fetchone()[0] if cache.exists() else 0
+        except sqlite3.OperationalError:
+            kept = 0
+        if kept >= 6:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    kept = sqlite3.connect(str(cache)).execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    assert 6 <= kept < 60
+    rerun = subprocess.run(command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=1200)
+    counts = re.search(r"mllm_judge_vllm: 60 requests: (\d+) from cache, (\d+) generated, 0 failed; (\d+) repeated", rerun.stderr)
+    assert counts, rerun.stderr[-3000:]
+    from_cache, generated, repeated = map(int, counts.groups())
+    assert kept <= from_cache < 60 and generated > 0 and from_cache + generated + repeated == 60
