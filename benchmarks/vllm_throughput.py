@@ -21,7 +21,8 @@ from pathlib import Path
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=64)
-    parser.add_argument("--max-new-tokens", type=int, default=64)
+    # Judges write an analysis before the verdict (the tasks allow 512 tokens); random weights never stop early.
+    parser.add_argument("--max-new-tokens", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
