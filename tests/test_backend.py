@@ -2,6 +2,7 @@
 
 Every family's batching and verdict modes are tested in test_families.py."""
 
+import importlib.util
 import json
 import os
 import re
@@ -127,3 +128,12 @@ def test_a_killed_run_resumes_from_the_cache(tiny_model, mini_repo, tmp_path):
     # Identical prompts (two pairs with the same texts) share one cached answer, so requests served
     # from the cache can exceed the rows kept; never fewer. A prompt not cached is generated once per run.
     assert kept <= from_cache < 40 and from_cache + generated + repeated == 40 and generated > 0
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed here")
+def test_the_vllm_backend_without_vllm_says_how_to_install_it(tiny_model):
+    from mllm_judge_tasks.models.mllm_judge_vllm import MLLMJudgeVLLM
+    from mllm_judge_tasks.problems import UserError
+
+    with pytest.raises(UserError, match=r"mllm_judge_vllm needs vLLM .*pip install vllm.*make_vllm_venv"):
+        MLLMJudgeVLLM(pretrained=str(tiny_model("qwen2_vl")), use_cache=False)
