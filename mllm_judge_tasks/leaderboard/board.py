@@ -1,12 +1,17 @@
 """The leaderboard's rows: every submission and reference scored on the same data, ranked per task.
 
-Ranks: within a task column, rows are sorted by the headline (the paper's
-per-source average); two neighbours share a rank when the paired bootstrap 95%
-interval of their difference (the same items resampled for both) holds 0.
+Ranks, per task column: a row's rank is 1 + the number of rows significantly
+better than it, where "significantly better" means the paired bootstrap 95%
+interval of the difference in the headline (the paper's per-source average; the
+same items resampled for both judges, on the items both gave a verdict for)
+excludes 0 in the better direction. Rows that no row beats share rank 1, and a
+row is never ranked above one that beats it. This replaces chaining neighbours,
+where A ties B and B ties C gave C A's rank even when A clearly beat C.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from mllm_judge_tasks import schema
@@ -28,7 +33,7 @@ class Cell:
     parse_rate: float | None
     n: int
     rank: int | None = None
-    tied: bool = False  # shares its rank with a neighbour
+    tied: bool = False  # another row has the same rank
 
 
 @dataclass
@@ -54,18 +59,18 @@ def _row(submission: Submission, index: BenchmarkIndex, resamples: int) -> Row:
 def _rank(rows: list[Row], task: str, resamples: int) -> None:
     ranked = [row for row in rows if task in row.cells and row.cells[task].value is not None]
     lower_better = HEADLINE[task] in LOWER_IS_BETTER
-    ranked.sort(key=lambda row: row.cells[task].value, reverse=not lower_better)
-    for position, row in enumerate(ranked):
-        if position == 0:
-            row.cells[task].rank = 1
-            continue
-        previous = ranked[position - 1]
-        low, high = paired_difference_interval(task, previous.items[task], row.items[task], resamples)
-        if low is not None and low <= 0 <= high:
-            row.cells[task].rank = previous.cells[task].rank
-            row.cells[task].tied = previous.cells[task].tied = True
-        else:
-            row.cells[task].rank = position + 1
+
+    def beats(first: Row, second: Row) -> bool:
+        low, high = paired_difference_interval(task, first.items[task], second.items[task], resamples)
+        if low is None:
+            return False
+        return high < 0 if lower_better else low > 0
+
+    for row in ranked:
+        row.cells[task].rank = 1 + sum(beats(other, row) for other in ranked if other is not row)
+    shared = Counter(row.cells[task].rank for row in ranked)
+    for row in ranked:
+        row.cells[task].tied = shared[row.cells[task].rank] > 1
 
 
 def build_board(submissions: list[Submission], index: BenchmarkIndex, *, resamples: int = DEFAULT_RESAMPLES,
