@@ -349,6 +349,15 @@ def test_the_table_a_person_sees_in_a_real_browser(page):
     assert "always tie" in " ".join(names) and "n/a" in reader.rows[names.index("reference: always tie")][3]
 
 
+def test_the_page_explains_its_metrics_and_how_to_submit(page):
+    dom = browser_dom(page)
+    for term in ("Score: Pearson", "Pair: accuracy without ties", "Batch: edit distance", "Parse rate", "n/a"):
+        assert f"<dt>{term}</dt>" in dom
+    assert 'id="submit"' in dom and "mllm-judge submission pack" in dom
+    assert "with no bar in a chart has no figure for it" in dom.replace("\n", " ")
+    assert "/tmp" not in dom and str(page.parent) not in dom  # no local path on the page
+
+
 def test_the_page_sorts_in_the_browser(page):
     reader = TableReader()
     reader.feed(browser_dom(page, "#sort=batch"))
