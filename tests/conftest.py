@@ -101,6 +101,32 @@ def mini_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_mini(tmp_path_factory.mktemp("mini") / "mllm-judge").out_dir
 
 
+def kill_once_cached(command: list[str], env: dict, cache: Path, at_least: int = 6, timeout: float = 900) -> int:
+    """Start an lmms-eval run, SIGKILL it once its generation cache holds `at_least` answers; the answers kept."""
+    import signal
+    import sqlite3
+    import subprocess
+    import time
+
+    def answers() -> int:
+        try:
+            return sqlite3.connect(str(cache)).execute("SELECT COUNT(*) FROM answers").fetchone()[0] if cache.exists() else 0
+        except sqlite3.OperationalError:  # the table is not there yet
+            return 0
+
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + timeout
+    while time.time() < deadline and process.poll() is None:
+        if answers() >= at_least:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    return answers()
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory):
     """`tiny_model("qwen2_vl")`: the directory of that tiny family's checkpoint, built once per session on first use."""

@@ -6,14 +6,12 @@ import importlib.util
 import json
 import os
 import re
-import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from conftest import kill_once_cached
 from datasets import load_dataset
 from PIL import Image
 
@@ -103,23 +101,7 @@ def test_a_killed_run_resumes_from_the_cache(tiny_model, mini_repo, tmp_path):
     command = [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_hf", "--model_args",
                f"pretrained={tiny_model('llava')},max_new_tokens=400", "--tasks", "mllm_judge_pair",
                "--batch_size", "2", "--limit", "40", "--output_path", str(tmp_path / "out")]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
-                               stdin=subprocess.DEVNULL, start_new_session=True)
-    finished_at_kill = 0
-    deadline = time.time() + 600
-    while time.time() < deadline and process.poll() is None:
-        if cache.exists():
-            try:
-                finished_at_kill = sqlite3.connect(str(cache)).execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-            except sqlite3.OperationalError:
-                finished_at_kill = 0
-            if finished_at_kill >= 6:
-                os.killpg(process.pid, signal.SIGKILL)
-                break
-        time.sleep(0.05)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
-    kept = sqlite3.connect(str(cache)).execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    kept = kill_once_cached(command, env, cache)
     assert 6 <= kept < 40
     rerun = subprocess.run(command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=900)
     counts = re.search(r"mllm_judge_hf: 40 requests: (\d+) from cache, (\d+) generated, 0 failed; (\d+) repeated", rerun.stderr)

@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 
 pytest.importorskip("vllm", reason="vLLM is not installed here: bash .ci/make_vllm_venv, then run this file in .venv-vllm")
 
+from conftest import kill_once_cached  # noqa: E402
 from mllm_judge_tasks.models.tiny import build_llava, build_qwen2_vl  # noqa: E402
 from mllm_judge_tasks.verdicts import read_verdict_probabilities  # noqa: E402
 
@@ -97,21 +95,7 @@ def test_a_killed_run_resumes_from_the_cache(qwen, mini_repo, tmp_path):
     command = [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_vllm", "--model_args",
                f"pretrained={qwen},dtype=float32,max_new_tokens=300", "--tasks", "mllm_judge_score", "--batch_size", "2",
                "--limit", "60", "--output_path", str(tmp_path / "out")]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                               stdin=subprocess.DEVNULL, start_new_session=True)
-    kept, deadline = 0, time.time() + 900
-    while time.time() < deadline and process.poll() is None:
-        try:
-            kept = sqlite3.connect(str(cache)).execute("SELECT COUNT(*) FROM answers").fetchone()[0] if cache.exists() else 0
-        except sqlite3.OperationalError:
-            kept = 0
-        if kept >= 6:
-            os.killpg(process.pid, signal.SIGKILL)
-            break
-        time.sleep(0.05)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
-    kept = sqlite3.connect(str(cache)).execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    kept = kill_once_cached(command, env, cache)
     assert 6 <= kept < 60
     rerun = subprocess.run(command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=1200)
     counts = re.search(r"mllm_judge_vllm: 60 requests: (\d+) from cache, (\d+) generated, 0 failed; (\d+) repeated", rerun.stderr)

@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+from accelerate import Accelerator
 from lmms_eval.api.instance import Instance
 from lmms_eval.api.model import lmms
 from tqdm import tqdm
@@ -41,13 +42,16 @@ def fingerprint(pretrained: str) -> str:
 
 
 class JudgeBackend(lmms):
-    """Subclasses set `name`, `processor`, `model_identity` and `rank`, and implement `_run_batch`."""
+    """Subclasses set `name`, `processor` and `model_identity`, and implement `_run_batch`."""
 
     is_simple = False
     name = "judge"
 
-    def __init__(self, *, batch_size, max_pixels, max_new_tokens, verdict_mode: str, cache, use_cache) -> None:
+    def __init__(self, *, batch_size, max_pixels, max_new_tokens, verdict_mode: str, cache, use_cache,
+                 unknown_args: dict) -> None:
         super().__init__()
+        if unknown_args:
+            raise ValueError(f"{self.name}: unknown model_args {sorted(unknown_args)}")
         if verdict_mode not in MODES:
             raise ValueError(f"{self.name}: verdict_mode must be one of {', '.join(MODES)}, got {verdict_mode!r}")
         self.batch_size_per_gpu = int(batch_size)
@@ -56,10 +60,21 @@ class JudgeBackend(lmms):
         self.verdict_mode = verdict_mode
         self.cache = GenerationCache.open_or_warn(Path(cache) if cache else DEFAULT_CACHE) if flag(use_cache) else None
         self.stats = {"requests": 0, "cached": 0, "generated": 0, "failed": 0, "repeated": 0}
+        # Under accelerate/torchrun every rank runs its own engine; lmms-eval gives each rank its share of documents.
+        self.accelerator = Accelerator()
+        self._rank, self._world_size = self.accelerator.process_index, self.accelerator.num_processes
 
     @property
     def batch_size(self) -> int:
         return self.batch_size_per_gpu
+
+    @property
+    def rank(self) -> int:
+        return self._rank
+
+    @property
+    def world_size(self) -> int:
+        return self._world_size
 
     def loglikelihood(self, requests):
         raise NotImplementedError(f"{self.name} judges by generation; the mllm_judge tasks need no loglikelihood")

@@ -48,6 +48,19 @@ def resolve_attention(attn_implementation: str, device: torch.device) -> str:
     return attn_implementation
 
 
+def load_processor(pretrained: str, *, revision: str | None = None, trust_remote_code: bool = False):
+    """The checkpoint's processor, which every backend renders prompts with: it needs a tokenizer and a chat template."""
+    processor = AutoProcessor.from_pretrained(pretrained, revision=revision, trust_remote_code=trust_remote_code)
+    tokenizer = getattr(processor, "tokenizer", None)
+    if tokenizer is None:
+        raise NotAJudgeModel(f"{pretrained}: the processor has no tokenizer")
+    if not (getattr(processor, "chat_template", None) or getattr(tokenizer, "chat_template", None)):
+        raise NotAJudgeModel(f"{pretrained}: no chat template in the processor or tokenizer; the judge prompts are chat messages")
+    # Decoder-only generation in batches needs the padding on the left.
+    tokenizer.padding_side = "left"
+    return processor
+
+
 def load_judge(
     pretrained: str,
     *,
@@ -66,14 +79,7 @@ def load_judge(
             f"{pretrained}: model type '{config.model_type}' is not an image-text-to-text model "
             "(AutoModelForImageTextToText does not know it); mllm_judge_hf needs a vision-language model"
         )
-    processor = AutoProcessor.from_pretrained(pretrained, **common)
-    tokenizer = getattr(processor, "tokenizer", None)
-    if tokenizer is None:
-        raise NotAJudgeModel(f"{pretrained}: the processor has no tokenizer")
-    if not (getattr(processor, "chat_template", None) or getattr(tokenizer, "chat_template", None)):
-        raise NotAJudgeModel(f"{pretrained}: no chat template in the processor or tokenizer; the judge prompts are chat messages")
-    # Decoder-only generation in batches needs the padding on the left.
-    tokenizer.padding_side = "left"
+    processor = load_processor(pretrained, revision=revision, trust_remote_code=trust_remote_code)
     torch_dtype = resolve_dtype(dtype, target)
     model = AutoModelForImageTextToText.from_pretrained(
         pretrained,

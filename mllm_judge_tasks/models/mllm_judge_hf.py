@@ -14,7 +14,6 @@ kill), and `verdict_mode` can force every verdict into the protocol.
 from __future__ import annotations
 
 import torch
-from accelerate import Accelerator
 
 from .inputs import JudgeRequest, encode, generate_texts
 from .judge_backend import JudgeBackend, fingerprint, flag
@@ -42,35 +41,23 @@ class MLLMJudgeHF(JudgeBackend):
         trust_remote_code: bool | str = False,
         **kwargs,
     ) -> None:
-        if kwargs:
-            raise ValueError(f"mllm_judge_hf: unknown model_args {sorted(kwargs)}")
         super().__init__(batch_size=batch_size, max_pixels=max_pixels, max_new_tokens=max_new_tokens,
-                         verdict_mode=verdict_mode, cache=cache, use_cache=use_cache)
-        accelerator = Accelerator()
-        if accelerator.num_processes > 1 and torch.cuda.is_available() and device in (None, "cuda") and device_map in (None, "auto"):
+                         verdict_mode=verdict_mode, cache=cache, use_cache=use_cache, unknown_args=kwargs)
+        if self.world_size > 1 and torch.cuda.is_available() and device in (None, "cuda") and device_map in (None, "auto"):
             # Data parallel on GPUs: one full model per GPU; lmms-eval gives each rank its share. An explicit
             # device (`device=cpu`) or device map is the user's and is kept.
-            device, device_map = f"cuda:{accelerator.local_process_index}", None
+            device, device_map = f"cuda:{self.accelerator.local_process_index}", None
         self.judge = load_judge(
             pretrained, revision=revision, device=device, device_map=device_map, dtype=dtype,
             attn_implementation=attn_implementation, trust_remote_code=flag(trust_remote_code),
         )
         self.processor = self.judge.processor
-        self._rank, self._world_size = accelerator.process_index, accelerator.num_processes
         # Everything besides the request that changes an answer: weights, numerics and kernels.
         self.model_identity = {
             "pretrained": pretrained, "revision": revision, "files": fingerprint(pretrained),
             "dtype": str(self.judge.dtype), "device": str(self.judge.device), "attn_implementation": attn_implementation,
             "max_pixels": self.max_pixels,
         }
-
-    @property
-    def rank(self) -> int:
-        return self._rank
-
-    @property
-    def world_size(self) -> int:
-        return self._world_size
 
     @property
     def device(self) -> torch.device:

