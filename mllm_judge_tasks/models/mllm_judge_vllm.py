@@ -94,8 +94,8 @@ class MLLMJudgeVLLM(JudgeBackend):
     def _free(self, prompts: list[str], images: list[list], settings: dict, stops: list[str]) -> list[str]:
         from vllm import SamplingParams
 
-        params = SamplingParams(temperature=settings["temperature"], max_tokens=settings["max_new_tokens"],
-                                stop=stops or None, seed=0 if settings["temperature"] > 0 else None)
+        # No per-request seed: repeats of a sampled request must be new samples (the engine's `seed` fixes the run).
+        params = SamplingParams(temperature=settings["temperature"], max_tokens=settings["max_new_tokens"], stop=stops or None)
         # Decoded by the checkpoint's tokenizer, as mllm_judge_hf does: vLLM's incremental detokenizer holds back
         # a trailing incomplete UTF-8 character, which would make the same tokens read differently.
         decode = self.processor.tokenizer.decode
