@@ -136,6 +136,7 @@ def _score(args: argparse.Namespace) -> int:
 def _leaderboard(args: argparse.Namespace) -> int:
     from mllm_judge_tasks.leaderboard.benchmark_index import load_index
     from mllm_judge_tasks.leaderboard.board import build_board
+    from mllm_judge_tasks.leaderboard.hub_results import write_hub_results
     from mllm_judge_tasks.leaderboard.page import write_leaderboard
     from mllm_judge_tasks.leaderboard.submission import PREDICTIONS, read_submission
     from mllm_judge_tasks.leaderboard.table import to_markdown
@@ -159,9 +160,24 @@ def _leaderboard(args: argparse.Namespace) -> int:
             continue
         submissions.append(submission)
     rows = build_board(submissions, index, resamples=args.resamples, references=not args.no_references, official=official)
+    hub = write_hub_results(rows, index, args.out, benchmark_repo=args.hub_dataset, results_repo=args.hub_results)
     page = write_leaderboard(rows, args.out, index.name, index.revision)
     print(to_markdown(rows), end="")
     print(f"leaderboard: {page}")
+    print(f"Hub files: {hub} (upload them with `mllm-judge push-results {args.out} --dry-run` first)")
+    return 0
+
+
+def _push_results(args: argparse.Namespace) -> int:
+    from mllm_judge_tasks.leaderboard.push_results import planned_uploads, push_results
+
+    uploads = planned_uploads(args.board_dir)
+    print(f"{'would upload' if args.dry_run else 'uploading'} from {args.board_dir}/hub:")
+    for upload in uploads:
+        print(f"  {upload.describe()}")
+    if not args.dry_run:
+        for url in push_results(uploads, token=args.token):
+            print(f"  done: {url}")
     return 0
 
 
@@ -230,7 +246,19 @@ def build_parser() -> argparse.ArgumentParser:
     leaderboard.add_argument("--no-references", action="store_true", help="leave out the reference rows")
     leaderboard.add_argument("--official", type=Path, metavar="RELEASE_DIR",
                              help="add the paper's judges, read from the release's raw_data/step3 files")
+    leaderboard.add_argument("--hub-dataset", metavar="REPO_ID",
+                             help="the benchmark's Hub id the results name (default: the --dataset Hub id, or "
+                                  "mllm-judge/mllm-as-a-judge for a local build)")
+    leaderboard.add_argument("--hub-results", metavar="REPO_ID",
+                             help="the per-sample results dataset's Hub id (default: the benchmark id + '-results')")
     leaderboard.set_defaults(run=_leaderboard)
+
+    push_results = commands.add_parser(
+        "push-results", help="upload a board's Hub files: eval.yaml, per-sample results, each judge's .eval_results")
+    push_results.add_argument("board_dir", type=Path, help="the --out of `mllm-judge leaderboard`")
+    push_results.add_argument("--token", help="Hub token (default: the logged-in user's)")
+    push_results.add_argument("--dry-run", action="store_true", help="list what would go where, upload nothing")
+    push_results.set_defaults(run=_push_results)
     return parser
 
 

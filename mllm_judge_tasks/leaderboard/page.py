@@ -1,4 +1,4 @@
-"""`mllm-judge leaderboard`: the table (CSV, Markdown, JSON) and a self-contained static HTML page.
+"""`mllm-judge leaderboard`: the table (CSV, Markdown, JSON), a static HTML page and a page per judge.
 
 Names and settings come from submissions and are untrusted: the page is
 rendered with autoescaping, the sorting script reads only `data-sort`
@@ -10,6 +10,7 @@ page last: a failure while rendering leaves the previous board as it was.
 from __future__ import annotations
 
 import base64
+import json
 from importlib.resources import files
 from pathlib import Path
 
@@ -52,17 +53,19 @@ def _routes(rows: list[Row]) -> list[str]:
     return lines
 
 
+def _template(name: str):
+    return Environment(autoescape=True).from_string(
+        files("mllm_judge_tasks.leaderboard").joinpath(name).read_text(encoding="utf-8"))
+
+
 def render_page(rows: list[Row], dataset: str, revision: str) -> str:
     charts = all_charts(rows)
-    template = Environment(autoescape=True).from_string(
-        files("mllm_judge_tasks.leaderboard").joinpath("page.html").read_text(encoding="utf-8")
-    )
-    return template.render(
+    return _template("page.html").render(
         dataset=dataset,
         revision=revision,
         columns=[{"label": HEADLINE_LABELS[t] + (" ↓" if HEADLINE[t] in LOWER_IS_BETTER else " ↑"), "key": t,
                   "lower_better": HEADLINE[t] in LOWER_IS_BETTER} for t in schema.TASKS],
-        rows=[{"name": row.name, "setting": row.setting, "role": row.role, "cells": _cells(row),
+        rows=[{"name": row.name, "slug": row.slug, "setting": row.setting, "role": row.role, "cells": _cells(row),
                "parse_rates": " / ".join(_number(row.cells[t].parse_rate) if t in row.cells else "–" for t in schema.TASKS)}
               for row in rows],
         routes=_routes(rows),
@@ -70,11 +73,71 @@ def render_page(rows: list[Row], dataset: str, revision: str) -> str:
     )
 
 
+def _shown(value) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _flatten(figures: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """Nested bias figures as ("position: first_slot_rate", "0.283") lines."""
+    lines = []
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            lines += _flatten(value, f"{prefix}{key}: ")
+        else:
+            lines.append((prefix + key, _shown(value)))
+    return lines
+
+
+SHOWN_METADATA = ("judge_model", "revision", "parameters", "judge_setting", "date", "license")
+
+
+def _task_section(task: str, report: dict) -> dict:
+    full = report["full"]
+    low, high = full["ci95"]["average"]
+    metrics = [name for name in next(iter(full["per_source"].values()), {}) if name not in ("n", "parse_rate")]
+    confusion = full.get("confusion")
+    return {
+        "key": task, "label": HEADLINE_LABELS[task] + (" (lower is better)" if HEADLINE[task] in LOWER_IS_BETTER else ""),
+        "value": _shown(full["average"][HEADLINE[task]]), "ci": "" if low is None else f"{low:.3f}, {high:.3f}",
+        "parse_rate": _shown(full["parse_rate"]), "n": full["n"],
+        "subsets": [{"name": name, "value": _shown(section["average"][HEADLINE[task]]), "n": section["n"]}
+                    for name, section in report.items() if name not in ("full", "verdict_routes")],
+        "metrics": metrics,
+        "sources": [{"name": source, "figures": [_shown(values[m]) for m in metrics], "n": values["n"],
+                     "parse_rate": _shown(values["parse_rate"])} for source, values in full["per_source"].items()],
+        "confusion": None if confusion is None else {
+            "labels": confusion["labels"],
+            "rows": [{"label": label, "counts": counts}
+                     for label, counts in zip(confusion["labels"], confusion["rows_human_columns_judge"])]},
+        "reasons": sorted(full["no_verdict_reasons"].items(), key=lambda pair: -pair[1]),
+        "bias": _flatten(full["bias"]),
+    }
+
+
+def render_judge_page(row: Row, dataset: str, revision: str) -> str:
+    """One judge's page: its submission's metadata and, per task, every number the board has for it."""
+    metadata = row.submission.metadata if row.submission else {}
+    shown = [(key, "not given" if metadata[key] is None else metadata[key] if isinstance(metadata[key], str)
+              else json.dumps(metadata[key], indent=1, ensure_ascii=False))
+             for key in SHOWN_METADATA if key in metadata]
+    return _template("judge.html").render(
+        name=row.name, role=row.role, dataset=dataset, revision=revision, metadata=shown,
+        tasks=[_task_section(task, row.report["tasks"][task]) for task in schema.TASKS if task in row.report["tasks"]],
+    )
+
+
+JUDGES_FOLDER = "judges"
+
+
 def write_leaderboard(rows: list[Row], out: Path, dataset: str, revision: str) -> Path:
-    """index.html, leaderboard.{csv,md,json} under `out`; returns the page's path.
+    """index.html, leaderboard.{csv,md,json} and judges/<slug>.html under `out`; returns the page's path.
 
     `dataset` and `revision` name the benchmark on the page (a name, never a local path).
+    Judge pages of judges no longer on the board are removed.
     """
+    judge_pages = {f"{row.slug}.html": render_judge_page(row, dataset, revision) for row in rows}
     rendered = {
         "leaderboard.json": to_json(rows),
         "leaderboard.csv": to_csv(rows),
@@ -82,7 +145,15 @@ def write_leaderboard(rows: list[Row], out: Path, dataset: str, revision: str) -
         "index.html": render_page(rows, dataset, revision),
     }
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    judges = out / JUDGES_FOLDER
+    if judges.is_symlink():
+        judges.unlink()
+    judges.mkdir(parents=True, exist_ok=True)
+    for name, text in judge_pages.items():
+        write_text_atomic(judges / name, text)
+    for stale in judges.glob("*.html"):
+        if stale.name not in judge_pages:
+            stale.unlink()
     for name, text in rendered.items():
         write_text_atomic(out / name, text)
     return out / "index.html"

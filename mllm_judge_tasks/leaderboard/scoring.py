@@ -35,12 +35,13 @@ def judged_items(submission: Submission, index: BenchmarkIndex) -> tuple[dict[st
         parsed = parse_verdict(prediction.task, prediction.output, len(row.responders))
         verdict, reason = parsed.verdict, None if parsed.reason is None else parsed.reason.value
         if verdict is not None:
-            routes[prediction.task][ROUTE_TEXT] += 1
+            route = ROUTE_TEXT
         elif (prediction.task, prediction.id) in submission.release_verdicts:
             verdict, reason = submission.release_verdicts[(prediction.task, prediction.id)], None
-            routes[prediction.task][ROUTE_RELEASE] += 1
+            route = ROUTE_RELEASE
         else:
-            routes[prediction.task][ROUTE_NONE] += 1
+            route = ROUTE_NONE
+        routes[prediction.task][route] += 1
         swapped = prediction.order == "swapped"
         human = SWAP[row.human] if swapped else row.human
         items[prediction.task].append(
@@ -48,6 +49,7 @@ def judged_items(submission: Submission, index: BenchmarkIndex) -> tuple[dict[st
                 id=row.id, source=row.source, human=human, verdict=verdict, reason=reason, verdicts=(verdict,),
                 lengths=row.lengths[::-1] if swapped else row.lengths,
                 responders=row.responders[::-1] if swapped else row.responders, order=prediction.order,
+                output=prediction.output, verdict_from=None if route == ROUTE_NONE else route,
             )
         )
     return dict(items), dict(routes)

@@ -40,6 +40,8 @@ class JudgedItem:
     The optional fields feed the bias figures: `verdicts` holds every repeat's
     verdict, `lengths` and `responders` the shown answers' lengths and makers
     (in display order), `order` whether a pair is shown as released or swapped.
+    `output` and `verdict_from` (the judge's text, and where the verdict was
+    read) go to the per-sample results a leaderboard publishes.
     """
 
     id: str
@@ -51,6 +53,8 @@ class JudgedItem:
     lengths: tuple = ()
     responders: tuple = ()
     order: str = "original"
+    output: str = ""
+    verdict_from: str | None = None
 
 
 def _nan_to_none(value: float) -> float | None:

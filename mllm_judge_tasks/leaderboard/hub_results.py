@@ -1,0 +1,346 @@
+"""The board's results in the Hub's own formats, so they show where researchers look for them.
+
+`mllm-judge leaderboard` writes, under `OUT/hub/`:
+- `benchmark/eval.yaml`: the benchmark dataset repo's declaration, one task per
+  headline and per subset (HQ, Hard) the dataset holds;
+- `models/<slug>/.eval_results/mllm-judge.yaml`: each submitted judge's scores in
+  the `.eval_results` format (`huggingface_hub.EvalResultEntry`), pinned to the
+  dataset revision, its `source` pointing at the judge's per-sample results;
+  beside it `model-index.yaml`, the older `model-index` block for a model card;
+- `results/`: one per-sample results dataset for the whole board, a config per
+  judge and task (`<slug>__<task>`), split `latest` plus one named by the
+  submission's date (the Open LLM Leaderboard "details" layout), with each
+  item's human label, the judge's text, the parsed verdict and, when there is
+  none, the reason; `<slug>/results.json` holds the judge's aggregate report;
+- `manifest.json`: what `mllm-judge push-results` uploads where.
+
+Each entry carries one number, and the Hub ranks higher values first, so the
+batch edit distance (lower is better) is published as its complement under a
+task id that says so: `batch_one_minus_edit_distance`.
+
+Judge names and settings are untrusted: they reach YAML and JSON only through
+their dumpers, the card's Markdown only escaped, and paths only as slugs.
+Every record is checked before anything is written, and the folder is built
+aside and swapped in whole, so a failure leaves the previous one as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from datasets import Dataset, Features, Value
+from huggingface_hub import EvalResult, EvalResultEntry, ModelCardData, eval_result_entries_to_yaml
+
+from mllm_judge_tasks import schema
+from mllm_judge_tasks.files import directory_mode
+from mllm_judge_tasks.location import DEFAULT_DATASET
+from mllm_judge_tasks.metrics.agreement import HEADLINE, ranking_distance
+from mllm_judge_tasks.metrics.report import JudgedItem
+
+from .benchmark_index import SUBSET_NAMES, BenchmarkIndex
+from .board import Row
+from .table import markdown_text
+
+HUB_FOLDER = "hub"
+MANIFEST = "manifest.json"
+EVAL_RESULTS_FILE = ".eval_results/mllm-judge.yaml"
+SPLIT = "test"
+LATEST = "latest"
+RESULTS_SOURCE_NAME = "mllm-judge per-sample results"
+_COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
+_METRIC_IDS = {"score": "pearson", "pair": "accuracy_no_tie", "batch": "one_minus_edit_distance"}
+_METRIC_TEXT = {
+    "score": "Pearson correlation of the judge's 1-5 scores with the human scores, averaged over source datasets",
+    "pair": "agreement with the human verdict on pairs neither calls a tie, averaged over source datasets",
+    "batch": "1 - the normalized Levenshtein distance between the judge's and the human ranking, averaged over "
+             "source datasets (1 = the human ranking)",
+}
+
+
+@dataclass(frozen=True)
+class HubTask:
+    """One reported number: a task's headline on the full benchmark or on a subset."""
+
+    task: str  # score, pair or batch
+    subset: str  # "full", or a name of SUBSET_NAMES ("HQ", "Hard")
+    config: str  # the dataset config it is computed on
+
+    @property
+    def id(self) -> str:
+        return f"{self.config}_{_METRIC_IDS[self.task]}"
+
+    def value(self, report: dict) -> float | None:
+        """The published value from a score report: the headline, the batch distance as its complement."""
+        section = report["tasks"].get(self.task, {}).get(self.subset)
+        value = None if section is None else section["average"][HEADLINE[self.task]]
+        if value is None:
+            return None
+        return round(1.0 - value if self.task == "batch" else value, 4)
+
+
+def hub_tasks(index: BenchmarkIndex) -> list[HubTask]:
+    """The tasks the benchmark declares: each task it holds, on the full data and on each subset it has."""
+    prefixes = {name: prefix for prefix, name in SUBSET_NAMES.items()}
+    tasks = []
+    for task in schema.TASKS:
+        if task in index.items:
+            tasks.append(HubTask(task, "full", task))
+        for subset, ids_by_task in sorted(index.subsets.items()):
+            if task in ids_by_task:
+                tasks.append(HubTask(task, subset, prefixes[subset] + task))
+    return tasks
+
+
+def eval_yaml(index: BenchmarkIndex) -> str:
+    """The benchmark repo's `eval.yaml`."""
+    tasks = hub_tasks(index)
+    lines = [f"{task.id}: {_METRIC_TEXT[task.task]}" + ("" if task.subset == "full" else f", {task.subset} subset")
+             for task in tasks]
+    document = {
+        "name": "MLLM-as-a-Judge",
+        "description": "How well multimodal LLMs judge answers about an image, against human judges "
+                       "(Chen et al., ICML 2024, arXiv:2402.04788). Higher is better for every task:\n"
+                       + "\n".join(lines) + "\n",
+        "tasks": [{"id": task.id, "config": task.config, "split": SPLIT} for task in tasks],
+    }
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def benchmark_repo_id(index: BenchmarkIndex, explicit: str | None = None) -> str:
+    """The Hub id results name: `explicit`, else the id the index was read from, else the project's default."""
+    if explicit:
+        return explicit
+    return DEFAULT_DATASET if index.revision.startswith("local build") else index.name
+
+
+def _revision(index: BenchmarkIndex) -> str | None:
+    """The dataset's commit on the Hub, the only revision an entry may pin (a local build has none)."""
+    return index.revision if _COMMIT_SHA.fullmatch(index.revision) else None
+
+
+def _timestamp(row: Row) -> dt.datetime | None:
+    """The submission's date (validated ISO text) as a datetime, or None when it has none."""
+    text = str((row.submission.metadata if row.submission else {}).get("date", "") or "")
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def results_config(row: Row, task: str) -> str:
+    return f"{row.slug}__{task}"
+
+
+def results_url(results_repo: str, row: Row, task: str) -> str:
+    return f"https://huggingface.co/datasets/{results_repo}/viewer/{results_config(row, task)}/{LATEST}"
+
+
+def _notes(row: Row, hub_task: HubTask, index: BenchmarkIndex) -> str:
+    section = row.report["tasks"][hub_task.task][hub_task.subset]
+    low, high = section["ci95"]["average"]
+    parts = [f"judge setting {row.setting or 'plain'}"]
+    if low is not None:
+        if hub_task.task == "batch":  # the interval of the distance, turned into one of its complement
+            low, high = 1.0 - high, 1.0 - low
+        parts.append(f"95% bootstrap CI [{low:.4f}, {high:.4f}]")
+    parts.append(f"parse rate {section['parse_rate']:.3f} of {section['n']} items")
+    if _revision(index) is None:  # the entry cannot pin a Hub commit, so say what the numbers came from
+        parts.append(f"benchmark read from {index.name} ({index.revision}), not from a Hub commit")
+    return "; ".join(parts)
+
+
+def eval_result_entries(row: Row, index: BenchmarkIndex, benchmark_repo: str, results_repo: str) -> list[EvalResultEntry]:
+    """The judge's `.eval_results` entries: one per benchmark task it has a value for."""
+    timestamp = _timestamp(row)
+    entries = []
+    for hub_task in hub_tasks(index):
+        value = hub_task.value(row.report)
+        if value is None:
+            continue
+        entries.append(EvalResultEntry(
+            dataset_id=benchmark_repo, task_id=hub_task.id, value=value, dataset_revision=_revision(index),
+            date=None if timestamp is None else timestamp.isoformat(),
+            source_url=results_url(results_repo, row, hub_task.task), source_name=RESULTS_SOURCE_NAME,
+            notes=_notes(row, hub_task, index),
+        ))
+    return entries
+
+
+def model_index_yaml(row: Row, index: BenchmarkIndex, benchmark_repo: str, results_repo: str) -> str:
+    """The older `model-index` block for a model card's YAML header, for tools that read only that."""
+    results = [
+        EvalResult(task_type="image-text-to-text", task_name="MLLM-as-a-Judge", dataset_type=entry.dataset_id,
+                   dataset_name="MLLM-as-a-Judge", dataset_config=hub_task.config, dataset_split=SPLIT,
+                   dataset_revision=entry.dataset_revision, metric_type=hub_task.id, metric_value=entry.value,
+                   metric_name=hub_task.id, source_name=RESULTS_SOURCE_NAME, source_url=entry.source_url)
+        for hub_task, entry in _entries_by_task(row, index, benchmark_repo, results_repo)
+    ]
+    return ModelCardData(model_name=row.name, eval_results=results).to_yaml() + "\n"
+
+
+def _entries_by_task(row: Row, index: BenchmarkIndex, benchmark_repo: str, results_repo: str):
+    by_id = {task.id: task for task in hub_tasks(index)}
+    return [(by_id[entry.task_id], entry) for entry in eval_result_entries(row, index, benchmark_repo, results_repo)]
+
+
+# Per-sample results ------------------------------------------------------------------------------------------
+
+_LABEL = {"score": Value("int32"), "pair": Value("string"), "batch": Value("string")}
+
+
+def results_features(task: str) -> Features:
+    columns = {
+        "id": Value("string"), "source": Value("string"), "order": Value("string"),
+        "human": _LABEL[task], "verdict": _LABEL[task], "reason": Value("string"), "verdict_from": Value("string"),
+        "matches_human": Value("bool"), "output": Value("string"),
+    }
+    if task == "batch":
+        columns["edit_distance"] = Value("float64")
+    return Features(columns)
+
+
+class UnpublishableResults(ValueError):
+    """A per-sample record that would mislead a reader of the published results."""
+
+
+def _valid_label(task: str, value) -> bool:
+    if task == "score":
+        return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
+    if task == "pair":
+        return value in ("A", "B", "C")
+    return isinstance(value, str) and sorted(value) == sorted(schema.BATCH_LETTERS[: len(value)]) and len(value) >= 2
+
+
+def results_record(task: str, item: JudgedItem) -> dict:
+    """One item as published; refuses a record whose verdict, reason and label do not agree."""
+    where = f"{task} item {item.id!r}"
+    if not _valid_label(task, item.human):
+        raise UnpublishableResults(f"{where}: human label {item.human!r} is not a {task} label")
+    if item.verdict is None and not item.reason:
+        raise UnpublishableResults(f"{where}: no verdict and no reason for it")
+    if item.verdict is not None and not _valid_label(task, item.verdict):
+        raise UnpublishableResults(f"{where}: verdict {item.verdict!r} is not a {task} verdict")
+    record = {
+        "id": item.id, "source": item.source, "order": item.order, "human": item.human, "verdict": item.verdict,
+        "reason": None if item.verdict is not None else item.reason, "verdict_from": item.verdict_from,
+        "matches_human": None if item.verdict is None else item.verdict == item.human, "output": item.output,
+    }
+    if task == "batch":
+        record["edit_distance"] = None if item.verdict is None else ranking_distance(item.verdict, item.human)
+    return record
+
+
+def _results_card(rows: list[Row], benchmark_repo: str, configs: list[dict], counts: dict[str, tuple[int, float]]) -> str:
+    header = yaml.safe_dump({"configs": configs, "tags": ["mllm-judge", "evaluation-results"]}, sort_keys=False)
+    lines = [
+        "---", header.rstrip("\n"), "---", "", "# MLLM-as-a-Judge: per-sample results", "",
+        f"Every judge's output on the [MLLM-as-a-Judge](https://huggingface.co/datasets/{benchmark_repo}) benchmark, "
+        "item by item, as `mllm-judge leaderboard` scored it. One config per judge and task (`<judge>__<task>`); "
+        "split `latest`, and one named by the submission's date. Columns: `human` (the human label), `output` (the "
+        "judge's text), `verdict` (what the parser read from it; for the paper's own judges, where the text holds "
+        "none, the verdict their release recorded, marked in `verdict_from`), `reason` (why there is no verdict), "
+        "`matches_human`, and for batch `edit_distance` (normalized Levenshtein, lower is better). Headlines count "
+        "rows with `order` = original; swapped pairs feed the position-bias figures.", "",
+        "| config | judge | rows | parse rate |", "|---|---|---|---|",
+    ]
+    names = {results_config(row, task): row.name for row in rows for task in row.items}
+    for config in configs:
+        name = config["config_name"]
+        rows_count, parse_rate = counts[name]
+        lines.append(f"| `{name}` | {markdown_text(names[name])} | {rows_count} | {parse_rate:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def _write_results(rows: list[Row], folder: Path, benchmark_repo: str) -> None:
+    configs, counts = [], {}
+    for row in rows:
+        timestamp = _timestamp(row)
+        (folder / row.slug).mkdir(parents=True)
+        (folder / row.slug / "results.json").write_text(
+            json.dumps(row.report, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+        for task in schema.TASKS:
+            items = row.items.get(task)
+            if not items:
+                continue
+            records = [results_record(task, item) for item in sorted(items, key=lambda i: (i.id, i.order))]
+            path = f"{row.slug}/{task}.parquet"
+            Dataset.from_list(records, features=results_features(task)).to_parquet(str(folder / path))
+            splits = [{"split": LATEST, "path": path}]
+            if timestamp is not None:
+                splits.insert(0, {"split": timestamp.strftime("%Y_%m_%dT%H_%M_%S"), "path": path})
+            config = results_config(row, task)
+            configs.append({"config_name": config, "data_files": splits})
+            shown = [r for r in records if r["order"] == "original"]
+            counts[config] = (len(records), sum(r["verdict"] is not None for r in shown) / len(shown) if shown else 0.0)
+    (folder / "README.md").write_text(_results_card(rows, benchmark_repo, configs, counts), encoding="utf-8")
+
+
+def _uploads(rows: list[Row], benchmark_repo: str, results_repo: str) -> list[dict]:
+    """What push-results sends: the eval.yaml, the results dataset, each judge's entries (as a pull request)."""
+    uploads = [
+        {"local": "benchmark/eval.yaml", "repo_type": "dataset", "repo_id": benchmark_repo, "path_in_repo": "eval.yaml"},
+        {"local": "results", "repo_type": "dataset", "repo_id": results_repo, "path_in_repo": "."},
+    ]
+    for row in rows:
+        if row.role == "submission":
+            uploads.append({"local": f"models/{row.slug}/{EVAL_RESULTS_FILE}", "repo_type": "model",
+                            "repo_id": row.name, "path_in_repo": EVAL_RESULTS_FILE, "create_pr": True})
+    return uploads
+
+
+def write_hub_results(rows: list[Row], index: BenchmarkIndex, out: Path, *, benchmark_repo: str | None = None,
+                      results_repo: str | None = None) -> Path:
+    """Write `out/hub` (see the module docstring) whole or not at all; returns its path.
+
+    Reference rows are baselines, not models: they get no entries and no per-sample results.
+    """
+    benchmark_repo = benchmark_repo_id(index, benchmark_repo)
+    results_repo = results_repo or f"{benchmark_repo}-results"
+    published = [row for row in rows if row.role != "reference"]
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".hub.", suffix=".partial", dir=out))
+    try:
+        (staging / "benchmark").mkdir()
+        (staging / "benchmark" / "eval.yaml").write_text(eval_yaml(index), encoding="utf-8")
+        for row in published:
+            if row.role != "submission":
+                continue  # the paper's judges (GPT-4V, Gemini, ...) have no model repo to carry entries
+            folder = staging / "models" / row.slug
+            (folder / ".eval_results").mkdir(parents=True)
+            entries = eval_result_entries(row, index, benchmark_repo, results_repo)
+            (folder / EVAL_RESULTS_FILE).write_text(
+                yaml.safe_dump(eval_result_entries_to_yaml(entries), sort_keys=False, allow_unicode=True), encoding="utf-8")
+            (folder / "model-index.yaml").write_text(model_index_yaml(row, index, benchmark_repo, results_repo),
+                                                     encoding="utf-8")
+        _write_results(published, staging / "results", benchmark_repo)
+        manifest = {"benchmark_repo": benchmark_repo, "results_repo": results_repo,
+                    "uploads": _uploads(published, benchmark_repo, results_repo)}
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.chmod(staging, directory_mode())  # mkdtemp gives 0700
+        return _swap_in(staging, out / HUB_FOLDER)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_in(staging: Path, target: Path) -> Path:
+    """Replace `target` by `staging`; a link at `target` is removed, never followed."""
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=".hub.", suffix=".old", dir=target.parent))
+        os.rename(target, old / "hub")
+    os.rename(staging, target)
+    if old is not None:
+        shutil.rmtree(old)
+    return target
