@@ -3,9 +3,12 @@
 import json
 import os
 import random
+import re
 from pathlib import Path
 
 import pytest
+import yaml
+from datasets import get_dataset_config_names
 
 from mllm_judge_tasks.leaderboard.board import build_board
 from mllm_judge_tasks.leaderboard.pack import _public_model_args
@@ -202,7 +205,11 @@ def test_a_board_that_fails_to_render_leaves_the_old_one_whole(tmp_path, index, 
     out = tmp_path / "board"
     rows = build_board([read_submission(hand_submission(tmp_path / "s"))], index, resamples=0)
     write_leaderboard(rows, out, "hand", "rev-1")
-    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    def files():
+        return {str(path.relative_to(out)): path.read_bytes() for path in out.rglob("*") if path.is_file()}
+
+    before = files()
+    assert "judges/acme-judge-7b.html" in before
     from mllm_judge_tasks.leaderboard import page as page_module
 
     def broken(rows):
@@ -211,7 +218,7 @@ def test_a_board_that_fails_to_render_leaves_the_old_one_whole(tmp_path, index, 
     monkeypatch.setattr(page_module, "all_charts", broken)
     with pytest.raises(RuntimeError):
         write_leaderboard(rows[:1], out, "hand", "rev-2")
-    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert files() == before
 
 
 def test_no_local_path_on_the_page_or_in_packed_metadata(tmp_path, index, hand_dataset):
@@ -267,4 +274,14 @@ def test_the_leaderboard_command_over_a_hostile_corpus(tmp_path, index, hand_dat
         assert f"left out {corpus / name}:" in done.stderr
     board = json.loads((out / "leaderboard.json").read_text())
     assert sorted(row["judge"] for row in board if row["role"] == "submission") == sorted(HOSTILE_NAMES)
-    assert sorted(path.name for path in out.iterdir()) == ["index.html", "leaderboard.csv", "leaderboard.json", "leaderboard.md"]
+    assert sorted(path.name for path in out.iterdir()) == [
+        "hub", "index.html", "judges", "leaderboard.csv", "leaderboard.json", "leaderboard.md"]
+    # Hostile names reach paths only as slugs, and YAML only through its dumper: each reads back as written.
+    written = [path for path in out.rglob("*") if path.is_file()]
+    assert all(path.resolve().is_relative_to(out.resolve()) for path in written)
+    assert all(re.fullmatch(r"[a-z0-9-]+\.html", path.name) for path in (out / "judges").iterdir())
+    judges = {yaml.safe_load((path / "model-index.yaml").read_text())["model-index"][0]["name"] if (path / "model-index.yaml").is_file()
+              else None for path in (out / "hub" / "models").iterdir()}
+    assert judges == set(HOSTILE_NAMES)
+    results = str(out / "hub" / "results")
+    assert len(get_dataset_config_names(results)) == 3 * len(HOSTILE_NAMES)

@@ -374,3 +374,71 @@ def test_tables_and_charts_are_written(page):
     assert len(csv_lines) == 1 + 7
     assert (board / "leaderboard.md").read_text().count("\n") == 2 + 7
     assert page.read_text().count("data:image/png;base64,") >= 4  # per-source charts and the length chart
+
+
+class LinkAndTableReader(HTMLParser):
+    """Links (href → text) and every table's rows as cell texts (th and td), as a person reads the page."""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self.tables, self.scripts = {}, {}, 0
+        self._href, self._text, self._table, self._cell = None, [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a":
+            self._href, self._text = attrs.get("href"), []
+        elif tag == "table":
+            self._table = self.tables.setdefault(attrs.get("id") or attrs.get("class") or str(len(self.tables)), [])
+        elif tag == "tr" and self._table is not None:
+            self._table.append([])
+        elif tag in ("td", "th") and self._table is not None:
+            self._cell = []
+        elif tag == "script":
+            self.scripts += 1
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._href is not None:
+            self.links[self._href] = "".join(self._text).strip()
+            self._href = None
+        elif tag in ("td", "th") and self._cell is not None:
+            self._table[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._href is not None:
+            self._text.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_each_judge_has_a_page_linked_from_the_table(page):
+    board = LinkAndTableReader()
+    board.feed(browser_dom(page))
+    pages = {text: href for href, text in board.links.items() if href.startswith("judges/")}
+    assert len(pages) == 7 and all((page.parent / href).is_file() for href in pages.values())
+    hostile = LinkAndTableReader()
+    hostile.feed(browser_dom(page.parent / pages["<script>alert(1)</script>"]))
+    dom = browser_dom(page.parent / pages["<script>alert(1)</script>"])
+    assert hostile.scripts == 0 and "<h1 id=\"judge\">&lt;script&gt;alert(1)&lt;/script&gt;</h1>" in dom
+    assert dict(hostile.tables["metadata"]) == {
+        "judge_model": "<script>alert(1)</script>", "revision": "abc123", "parameters": '{ "temperature": 0 }',
+        "judge_setting": "plain", "date": "2026-11-24", "license": "CC-BY-4.0"}
+    assert 'id="dataset">hand-made benchmark<' in dom and 'id="revision">rev-1<' in dom and "/tmp" not in dom
+    # Pairs as released: human A, A, B, tie; judge A, B, B, A (hand-made predictions).
+    assert hostile.tables["pair-confusion"] == [["human \\ judge", "A", "B", "C (tie)"], ["A", "1", "1", "0"],
+                                           ["B", "0", "1", "0"], ["C (tie)", "1", "0", "0"]]
+    assert hostile.tables["batch-reasons"] == [["reason", "outputs"], ["the judge refused", "1"]]
+    assert "pair-reasons" not in hostile.tables  # every pair output parsed
+    assert hostile.tables["pair-per-source"][:2] == [
+        ["source", "accuracy_no_tie", "no_tie_coverage", "accuracy_no_human_tie", "accuracy_with_tie", "macro_f1_with_tie",
+         "macro_recall_with_tie", "macro_f1_no_tie", "macro_recall_no_tie", "n", "parse rate"],
+        ["coco", "0.667", "0.750", "0.667", "0.500", *hostile.tables["pair-per-source"][1][5:9], "4", "1.000"]]
+    assert hostile.tables["score-per-source"][1][:2] == ["coco", "0.900"]
+    bias = dict(hostile.tables["pair-bias"])
+    assert bias["length: judge_prefers_longer"] == "0.667" and bias["majority_consistency"] == "n/a"
+    weaker = LinkAndTableReader()
+    weaker.feed(browser_dom(page.parent / pages["weaker judge"]))
+    assert weaker.tables["pair-confusion"] != hostile.tables["pair-confusion"]  # the pages show each judge's own figures

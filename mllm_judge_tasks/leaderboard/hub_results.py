@@ -261,6 +261,7 @@ def _results_card(rows: list[Row], benchmark_repo: str, configs: list[dict], cou
 
 def _write_results(rows: list[Row], folder: Path, benchmark_repo: str) -> None:
     configs, counts = [], {}
+    folder.mkdir(parents=True)
     for row in rows:
         timestamp = _timestamp(row)
         (folder / row.slug).mkdir(parents=True)
