@@ -28,3 +28,15 @@ def test_demo_runs_dataset_judge_scores_and_leaderboard(tmp_path):
     assert {row["judge"] for row in board if row["role"] == "reference"} == {
         "reference: random", "reference: always A", "reference: always tie", "reference: longer response wins",
         "reference: constant score"}
+    # The Hub files of the run: the judge's entries, and its per-sample verdicts, one row per judged item.
+    hub = page.parent / "hub"
+    assert f"Hub files (eval.yaml, .eval_results, per-sample results): {hub}" in done.stdout
+    from datasets import load_dataset
+    from huggingface_hub import parse_eval_result_entries
+    import yaml
+
+    entries = parse_eval_result_entries(yaml.safe_load(
+        (hub / "models" / "tiny-random-llava-demo" / ".eval_results" / "mllm-judge.yaml").read_text()))
+    assert {entry.task_id: entry.value for entry in entries}["pair_accuracy_no_tie"] == round(judge["pair"]["value"], 4)
+    pairs = load_dataset(str(hub / "results"), "tiny-random-llava-demo__pair", split="latest")
+    assert len(pairs) == 600 and pairs["order"].count("swapped") == 300 and None not in pairs["verdict"]
