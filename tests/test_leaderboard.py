@@ -261,6 +261,16 @@ def test_the_papers_judges_from_the_real_judge_output_excerpt(tmp_path):
         {"task": p.task, "id": p.id, "output": p.output} for p in gemini.predictions]))
     assert copied.release_verdicts == {} and copied.role == "submission"
     assert score_submission(copied, index, resamples=0)["tasks"]["pair"]["full"]["parse_rate"] == 0.0
+    # Published per-sample results say where each of the paper's verdicts came from; no model entries for them.
+    from datasets import load_dataset
+    from mllm_judge_tasks.leaderboard.hub_results import write_hub_results
+
+    hub = write_hub_results(build_board([copied], index, resamples=0, official=submissions), index, tmp_path / "board")
+    gemini_pairs = load_dataset(str(hub / "results"), "gemini__pair", split="latest")
+    assert set(gemini_pairs["verdict_from"]) == {"release's judge field"} and None not in gemini_pairs["verdict"]
+    copied_pairs = load_dataset(str(hub / "results"), "acme-judge-7b__pair", split="latest")
+    assert set(copied_pairs["verdict"]) == {None} and set(copied_pairs["output"]) == set(gemini_pairs["output"])
+    assert sorted(path.name for path in (hub / "models").iterdir()) == ["acme-judge-7b"]
 
 
 # --- the page --------------------------------------------------------------------------------------
