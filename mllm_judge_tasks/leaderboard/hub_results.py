@@ -35,6 +35,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import yaml
 from datasets import Dataset, Features, Value
 from huggingface_hub import EvalResult, EvalResultEntry, ModelCardData, eval_result_entries_to_yaml
@@ -273,7 +274,8 @@ def _write_results(rows: list[Row], folder: Path, benchmark_repo: str) -> None:
                 continue
             records = [results_record(task, item) for item in sorted(items, key=lambda i: (i.id, i.order))]
             path = f"{row.slug}/{task}.parquet"
-            Dataset.from_list(records, features=results_features(task)).to_parquet(str(folder / path))
+            # pyarrow directly: Dataset.to_parquet would draw a progress bar per file into the demo's output.
+            pq.write_table(Dataset.from_list(records, features=results_features(task)).data.table, folder / path)
             splits = [{"split": LATEST, "path": path}]
             if timestamp is not None:
                 splits.insert(0, {"split": timestamp.strftime("%Y_%m_%dT%H_%M_%S"), "path": path})
