@@ -158,38 +158,34 @@ def _notes(row: Row, hub_task: HubTask, index: BenchmarkIndex) -> str:
     return "; ".join(parts)
 
 
-def eval_result_entries(row: Row, index: BenchmarkIndex, benchmark_repo: str, results_repo: str) -> list[EvalResultEntry]:
-    """The judge's `.eval_results` entries: one per benchmark task it has a value for."""
+def eval_result_entries(row: Row, index: BenchmarkIndex, benchmark_repo: str,
+                        results_repo: str) -> list[tuple[HubTask, EvalResultEntry]]:
+    """The judge's `.eval_results` entries, each beside its task: one per benchmark task it has a value for."""
     timestamp = _timestamp(row)
     entries = []
     for hub_task in hub_tasks(index):
         value = hub_task.value(row.report)
         if value is None:
             continue
-        entries.append(EvalResultEntry(
+        entries.append((hub_task, EvalResultEntry(
             dataset_id=benchmark_repo, task_id=hub_task.id, value=value, dataset_revision=_revision(index),
             date=None if timestamp is None else timestamp.isoformat(),
             source_url=results_url(results_repo, row, hub_task.task), source_name=RESULTS_SOURCE_NAME,
             notes=_notes(row, hub_task, index),
-        ))
+        )))
     return entries
 
 
-def model_index_yaml(row: Row, index: BenchmarkIndex, benchmark_repo: str, results_repo: str) -> str:
+def model_index_yaml(name: str, entries: list[tuple[HubTask, EvalResultEntry]]) -> str:
     """The older `model-index` block for a model card's YAML header, for tools that read only that."""
     results = [
         EvalResult(task_type="image-text-to-text", task_name="MLLM-as-a-Judge", dataset_type=entry.dataset_id,
                    dataset_name="MLLM-as-a-Judge", dataset_config=hub_task.config, dataset_split=SPLIT,
                    dataset_revision=entry.dataset_revision, metric_type=hub_task.id, metric_value=entry.value,
                    metric_name=hub_task.id, source_name=RESULTS_SOURCE_NAME, source_url=entry.source_url)
-        for hub_task, entry in _entries_by_task(row, index, benchmark_repo, results_repo)
+        for hub_task, entry in entries
     ]
-    return ModelCardData(model_name=row.name, eval_results=results).to_yaml() + "\n"
-
-
-def _entries_by_task(row: Row, index: BenchmarkIndex, benchmark_repo: str, results_repo: str):
-    by_id = {task.id: task for task in hub_tasks(index)}
-    return [(by_id[entry.task_id], entry) for entry in eval_result_entries(row, index, benchmark_repo, results_repo)]
+    return ModelCardData(model_name=name, eval_results=results).to_yaml() + "\n"
 
 
 # Per-sample results ------------------------------------------------------------------------------------------
@@ -212,12 +208,19 @@ class UnpublishableResults(ValueError):
     """A per-sample record that would mislead a reader of the published results."""
 
 
+_NORMALIZED_LABEL = {"score": schema.normalize_score_label, "pair": schema.pair_letter,
+                     "batch": lambda ranking: schema.normalize_batch_label(ranking, len(ranking))}
+
+
 def _valid_label(task: str, value) -> bool:
-    if task == "score":
-        return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
-    if task == "pair":
-        return value in ("A", "B", "C")
-    return isinstance(value, str) and sorted(value) == sorted(schema.BATCH_LETTERS[: len(value)]) and len(value) >= 2
+    """Whether `value` is already a label in the schema's own form (an int 1..5, "A"/"B"/"C", a ranking)."""
+    if task == "batch" and not (isinstance(value, str) and len(value) >= 2):
+        return False
+    try:
+        normalized = _NORMALIZED_LABEL[task](value)
+    except (ValueError, TypeError):
+        return False
+    return type(normalized) is type(value) and normalized == value
 
 
 def results_record(task: str, item: JudgedItem) -> dict:
@@ -320,10 +323,10 @@ def write_hub_results(rows: list[Row], index: BenchmarkIndex, out: Path, *, benc
             folder = staging / "models" / row.slug
             (folder / ".eval_results").mkdir(parents=True)
             entries = eval_result_entries(row, index, benchmark_repo, results_repo)
-            (folder / EVAL_RESULTS_FILE).write_text(
-                yaml.safe_dump(eval_result_entries_to_yaml(entries), sort_keys=False, allow_unicode=True), encoding="utf-8")
-            (folder / "model-index.yaml").write_text(model_index_yaml(row, index, benchmark_repo, results_repo),
-                                                     encoding="utf-8")
+            (folder / EVAL_RESULTS_FILE).write_text(yaml.safe_dump(
+                eval_result_entries_to_yaml([entry for _, entry in entries]), sort_keys=False, allow_unicode=True),
+                encoding="utf-8")
+            (folder / "model-index.yaml").write_text(model_index_yaml(row.name, entries), encoding="utf-8")
         _write_results(published, staging / "results", benchmark_repo)
         manifest = {"benchmark_repo": benchmark_repo, "results_repo": results_repo,
                     "uploads": _uploads(published, benchmark_repo, results_repo)}
