@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -53,7 +54,9 @@ def _routes(rows: list[Row]) -> list[str]:
     return lines
 
 
+@lru_cache(maxsize=None)
 def _template(name: str):
+    """Read and compiled once per process: a board renders the judge page template once per judge."""
     return Environment(autoescape=True).from_string(
         files("mllm_judge_tasks.leaderboard").joinpath(name).read_text(encoding="utf-8"))
 
