@@ -7,12 +7,13 @@ import os
 from pathlib import Path
 
 DEFAULT_DATASET = "mllm-judge/mllm-as-a-judge"
+DATASET_ENV = "MLLM_JUDGE_DATASET"
 DATA_SUFFIXES = (".parquet", ".md", ".json")
 
 
 def dataset_location(explicit: str | None = None) -> str:
     """`explicit`, else `MLLM_JUDGE_DATASET`, else the Hub id; a local directory as an absolute path."""
-    chosen = explicit or os.environ.get("MLLM_JUDGE_DATASET") or DEFAULT_DATASET
+    chosen = explicit or os.environ.get(DATASET_ENV) or DEFAULT_DATASET
     return str(Path(chosen).resolve()) if Path(chosen).is_dir() else chosen
 
 

@@ -11,6 +11,7 @@ writes the cache after every batch and prints the one line a user reads:
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from tqdm import tqdm
 
 from .cache import CACHE_ERRORS, GenerationCache, cache_warning, request_key
 from .inputs import JudgeRequest, to_request
+from .preflight import SetupError, check_checkpoint, check_dataset, check_model_args
 
 MODES = ("free", "constrained", "probability")
 DEFAULT_CACHE = Path(os.environ.get("MLLM_JUDGE_CACHE", Path.home() / ".cache" / "mllm-judge" / "generations.sqlite"))
@@ -47,13 +49,34 @@ class JudgeBackend(lmms):
     is_simple = False
     name = "judge"
 
-    def __init__(self, *, batch_size, max_pixels, max_new_tokens, verdict_mode: str, cache, use_cache,
+    @classmethod
+    def create_from_arg_string(cls, arg_string: str, additional_config: dict | None = None):
+        """How the lmms-eval CLI makes a backend, before it loads the tasks' dataset.
+
+        The dataset is checked here, not in `__init__`: a backend made in-process serves the requests it is given.
+        A setup mistake ends the run with its one-line message and exit status 1, where lmms-eval would print a
+        traceback, log the error and exit 0; in-process callers get the `SetupError` itself.
+        """
+        try:
+            check_dataset(cls.name)
+            return super().create_from_arg_string(arg_string, additional_config)
+        except SetupError as error:
+            raise SystemExit(str(error)) from None
+
+    @classmethod
+    def model_args(cls) -> list[str]:
+        """The `--model_args` keys this backend takes (its constructor's parameters)."""
+        return [name for name, parameter in inspect.signature(cls.__init__).parameters.items()
+                if name != "self" and parameter.kind is not parameter.VAR_KEYWORD]
+
+    def __init__(self, *, pretrained: str, batch_size, max_pixels, max_new_tokens, verdict_mode: str, cache, use_cache,
                  unknown_args: dict) -> None:
         super().__init__()
-        if unknown_args:
-            raise ValueError(f"{self.name}: unknown model_args {sorted(unknown_args)}")
+        # Everything a newcomer gets wrong is checked before any weight or dataset loads.
+        check_model_args(self.name, self.model_args(), unknown_args)
         if verdict_mode not in MODES:
-            raise ValueError(f"{self.name}: verdict_mode must be one of {', '.join(MODES)}, got {verdict_mode!r}")
+            raise SetupError(f"{self.name}: verdict_mode must be one of {', '.join(MODES)}, got {verdict_mode!r}")
+        check_checkpoint(self.name, pretrained)
         self.batch_size_per_gpu = int(batch_size)
         self.max_pixels = int(max_pixels) if max_pixels not in (None, "None", "none") else None
         self.max_new_tokens = int(max_new_tokens) if max_new_tokens else None

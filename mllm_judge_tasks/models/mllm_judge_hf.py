@@ -41,7 +41,7 @@ class MLLMJudgeHF(JudgeBackend):
         trust_remote_code: bool | str = False,
         **kwargs,
     ) -> None:
-        super().__init__(batch_size=batch_size, max_pixels=max_pixels, max_new_tokens=max_new_tokens,
+        super().__init__(pretrained=pretrained, batch_size=batch_size, max_pixels=max_pixels, max_new_tokens=max_new_tokens,
                          verdict_mode=verdict_mode, cache=cache, use_cache=use_cache, unknown_args=kwargs)
         if self.world_size > 1 and torch.cuda.is_available() and device in (None, "cuda") and device_map in (None, "auto"):
             # Data parallel on GPUs: one full model per GPU; lmms-eval gives each rank its share. An explicit

@@ -57,7 +57,7 @@ class MLLMJudgeVLLM(JudgeBackend):
         seed: int | str = 0,
         **kwargs,
     ) -> None:
-        super().__init__(batch_size=batch_size, max_pixels=max_pixels, max_new_tokens=max_new_tokens,
+        super().__init__(pretrained=pretrained, batch_size=batch_size, max_pixels=max_pixels, max_new_tokens=max_new_tokens,
                          verdict_mode=verdict_mode, cache=cache, use_cache=use_cache, unknown_args=kwargs)
         try:
             from vllm import LLM
