@@ -25,8 +25,35 @@ def _step(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
-def _run_showing_progress(command: list[str], env: dict) -> str:
-    """Run lmms-eval with its progress bar passed through live (a slow run must not look hung); return its output.
+# What went wrong: a traceback's last line ("ModuleNotFoundError: No module named ..."), else lmms-eval's logged error.
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception): \S")
+LOGGED_ERROR = re.compile(r"\bError during evaluation: \S")
+ANSI_CODE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Errors that mean the installed packages are not the tested set (the filelock 4.3 break was one).
+DEPENDENCY_ERROR = re.compile(r"\b(?:ModuleNotFoundError|ImportError|AttributeError)\b")
+
+
+def failure_summary(output: str, returncode: int, log: Path) -> str:
+    """The failed run in a few lines a newcomer can act on: its last meaningful error, no colour codes, what to try.
+
+    Our backends stop a setup mistake with a one-line message and a non-zero status, so then the last line is it;
+    otherwise lmms-eval exited 0 after printing the traceback and logging the error, and the traceback's last
+    line names the exception's type as well.
+    """
+    lines = [line.strip() for line in ANSI_CODE.sub("", output).replace("\r", "\n").splitlines() if line.strip()]
+    errors = [line for line in lines if EXCEPTION_LINE.match(line)] or [line for line in lines if LOGGED_ERROR.search(line)]
+    last = lines[-1] if returncode != 0 and lines else errors[-1] if errors else "(no error line; see the log)"
+    advice = f"the whole output is in {log}"
+    if DEPENDENCY_ERROR.search(last):
+        advice = ("this usually means an installed package is not the tested version: reinstall through the lock, "
+                  f"`pip install -c locks/main.txt -e .`, then run `mllm-judge demo` again; {advice}")
+    return f"the lmms-eval run failed: {last}\n{advice}"
+
+
+def _run_showing_progress(command: list[str], env: dict) -> tuple[str, int]:
+    """Run lmms-eval with its progress bar passed through live (a slow run must not look hung).
+
+    Returns its output and exit status.
 
     Only the progress bar and our backend's lines are shown; lmms-eval's log lines are kept for errors.
     """
@@ -40,8 +67,7 @@ def _run_showing_progress(command: list[str], env: dict) -> str:
         if shown:
             sys.stdout.write(b"".join(shown).decode("utf-8", "replace"))
             sys.stdout.flush()
-    process.wait()
-    return b"".join(chunks).decode("utf-8", "replace")
+    return b"".join(chunks).decode("utf-8", "replace"), process.wait()
 
 
 def run_demo(out: Path, resamples: int = 1000) -> Path:
@@ -72,10 +98,12 @@ def run_demo(out: Path, resamples: int = 1000) -> Path:
                "--tasks", DEMO_TASKS, "--batch_size", "8", "--output_path", str(run_dir), "--log_samples"]
     env = {**os.environ, "MLLM_JUDGE_DATASET": str(dataset.out_dir), "MLLM_JUDGE_CACHE": str(out / "cache.sqlite"),
            "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
-    output = _run_showing_progress(command, env)
+    output, returncode = _run_showing_progress(command, env)
     # lmms-eval exits 0 even when the evaluation crashed: its results file is the proof.
     if not list(run_dir.rglob("*results.json")):
-        raise UserError(f"the lmms-eval run wrote no results; its output ends with:\n{output[-3000:]}")
+        log = out / "lmms-eval.log"
+        log.write_text(output, encoding="utf-8")
+        raise UserError(failure_summary(output, returncode, log))
     _step("packing the run as a submission, validating and scoring it beside the reference rows")
     submission_dir = pack_run(run_dir, out / "submissions" / "tiny-judge", contact="mllm-judge demo",
                               license="MIT", judge_model=DEMO_JUDGE)
