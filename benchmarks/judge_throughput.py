@@ -75,7 +75,7 @@ def main() -> int:
             outputs = []
             for start in range(0, len(items), 8):
                 messages = [hooks.doc_to_messages(row, {"task": "pair", "setting": "plain"}) for row in items.select(range(start, min(start + 8, len(items))))]
-                requests = [to_request(judge.processor, m, None) for m in messages]
+                requests = [to_request(judge.processor, m, None, task="pair", answer_count=2) for m in messages]
                 batch = judge.processor(text=[r.prompt for r in requests], images=[r.images for r in requests],
                                         padding=True, return_tensors="pt")
                 with torch.inference_mode():

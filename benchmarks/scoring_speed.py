@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from mllm_judge_tasks.leaderboard.benchmark_index import BenchmarkIndex, BenchmarkItem
+from mllm_judge_tasks.judged import BenchmarkItem
+from mllm_judge_tasks.leaderboard.benchmark_index import BenchmarkIndex
 from mllm_judge_tasks.leaderboard.scoring import score_submission
 from mllm_judge_tasks.leaderboard.submission import read_submission, write_submission
 from mllm_judge_tasks.leaderboard.validate import validate_submission
@@ -46,7 +47,7 @@ def synthetic(rng: random.Random) -> tuple[BenchmarkIndex, list[dict]]:
                 rng.shuffle(letters)
                 verdict, responders = ", ".join(f"[[{x}]]" for x in letters), ("gpt4", "gemini", "llava", "qwen")
             items[row_id] = BenchmarkItem(task, row_id, n // 4, rng.choice(SOURCES), human, responders,
-                                          tuple(rng.randint(50, 900) for _ in responders))
+                                          tuple(rng.randint(50, 900) for _ in responders), len(responders))
             output = ANALYSIS + ("I cannot decide." if rng.random() < 0.03 else f"Judgement: {verdict}")
             lines.append({"task": task, "id": row_id, "output": output})
         index.items[task] = items

@@ -15,13 +15,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mllm_judge_tasks import schema
+from mllm_judge_tasks import protocol
 from mllm_judge_tasks.problems import Problem, UserError
 
 from .images import ImageFolder, find_image_problems
 from .release import RELEASE_FILES, FileRead, ReleaseRecord, find_images_dir, find_release_files, read_release_file
 
-_LABEL_FIELD = {"score": "human_score", "pair": "human", "batch": "human_ranking"}
 
 
 @dataclass
@@ -57,7 +56,7 @@ def assemble_release(release_dir: Path) -> Assembly:
     _drop_records_with_bad_images(reads, assembly.images)
     benchmark: dict[str, list[ReleaseRecord]] = {}
     for config, read in reads.items():
-        task = schema.task_of_config(config)
+        task = protocol.task_of_config(config)
         is_subset = config != task
         if is_subset:
             kept, joined = _join_subset(read, benchmark.get(task, []))
@@ -94,12 +93,12 @@ def _drop_records_with_bad_images(reads: dict[str, FileRead], images: ImageFolde
 
 
 def _assign_benchmark_ids(read: FileRead) -> list[ReleaseRecord]:
-    task = schema.task_of_config(read.config)
+    task = protocol.task_of_config(read.config)
     kept: list[ReleaseRecord] = []
     used: dict[str, int] = {}
     batch_copies: Counter[str] = Counter()
     for record in read.records:
-        row_id = schema.row_id(task, record.official_id)
+        row_id = protocol.row_id(task, record.official_id)
         if task == "batch":
             # Different batch records share an `id`: number the later ones.
             batch_copies[row_id] += 1
@@ -119,8 +118,8 @@ def _assign_benchmark_ids(read: FileRead) -> list[ReleaseRecord]:
 
 def _join_subset(read: FileRead, benchmark: list[ReleaseRecord]) -> tuple[list[ReleaseRecord], int]:
     """Subset records with the id (and, where missing, the label) of their benchmark row."""
-    task = schema.task_of_config(read.config)
-    label_field = _LABEL_FIELD[task]
+    task = protocol.task_of_config(read.config)
+    spec = protocol.SPECS[task]
     prefix = read.config[: -len(task)].replace("_", "-")
     index: dict[tuple, list[ReleaseRecord]] = defaultdict(list)
     for record in benchmark:
@@ -133,13 +132,12 @@ def _join_subset(read: FileRead, benchmark: list[ReleaseRecord]) -> tuple[list[R
         if len(candidates) > 1:
             candidates = [c for c in candidates if _same_responses(c, record)]
         match = candidates[0] if len(candidates) == 1 else None
-        label = record.row[label_field]
+        label = record.row[spec.label_field]
         if match is not None:
             record.row["id"] = match.row["id"]
             if label is None:
-                for key in ("human_score", "human", "human_ranking", "human_ranking_indices"):
-                    if key in match.row:
-                        record.row[key] = match.row[key]
+                for key in spec.label_fields:
+                    record.row[key] = match.row[key]
                 joined += 1
         elif label is None:
             instruction_id, responders = record.join_key
@@ -157,7 +155,7 @@ def _join_subset(read: FileRead, benchmark: list[ReleaseRecord]) -> tuple[list[R
             read.problems.append(Problem(read.file, record.line, "id", "no row id and no matching benchmark record"))
             continue
         else:
-            record.row["id"] = schema.row_id(task, record.official_id, prefix=prefix)
+            record.row["id"] = protocol.row_id(task, record.official_id, prefix=prefix)
         if record.row["id"] in used:
             read.problems.append(
                 Problem(read.file, record.line, "id", f"same item as line {used[record.row['id']]} ({record.row['id']})")

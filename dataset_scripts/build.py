@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from mllm_judge_tasks import schema
+from mllm_judge_tasks import protocol, schema
 from mllm_judge_tasks.files import directory_mode
 from mllm_judge_tasks.problems import InvalidInput, UserError
 
@@ -107,10 +107,10 @@ def write_repo(
     mini_summary: str = "",
 ) -> BuildResult:
     """Parquet per config, the dataset card and the build report, written atomically."""
-    configs = {name: rows[name] for name in schema.CONFIGS if rows.get(name)}
+    configs = {name: rows[name] for name in protocol.CONFIGS if rows.get(name)}
     with atomic_directory(out_dir, overwrite) as work:
         written = {
-            name: write_config(work, name, config_rows, schema.FEATURES[schema.task_of_config(name)], images)
+            name: write_config(work, name, config_rows, schema.FEATURES[protocol.task_of_config(name)], images)
             for name, config_rows in configs.items()
         }
         (work / "README.md").write_text(

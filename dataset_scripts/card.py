@@ -15,7 +15,7 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from mllm_judge_tasks import schema
+from mllm_judge_tasks import protocol, schema
 
 from .parquet_writer import SPLIT, ConfigFiles
 
@@ -69,13 +69,13 @@ def render_card(
 ) -> str:
     """The whole README.md of a built repo: front matter plus the description of every config."""
     pretty_name = "MLLM-as-a-Judge (synthetic mini)" if mini else "MLLM-as-a-Judge"
-    features = {name: schema.FEATURES[schema.task_of_config(name)] for name in configs}
+    features = {name: schema.FEATURES[protocol.task_of_config(name)] for name in configs}
     template = files("dataset_scripts.cards").joinpath(TEMPLATE).read_text(encoding="utf-8")
     rows = [
         {
             "name": name,
-            "task": schema.task_of_config(name),
-            "subset": schema.SUBSETS[name[: -len(schema.task_of_config(name))]],
+            "task": protocol.task_of_config(name),
+            "subset": protocol.SUBSETS[name[: -len(protocol.task_of_config(name))]],
             "num_examples": config.num_examples,
             "num_bytes": config.num_bytes,
         }

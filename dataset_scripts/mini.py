@@ -19,7 +19,7 @@ from itertools import combinations
 
 from PIL import Image, ImageDraw, ImageFont
 
-from mllm_judge_tasks import schema
+from mllm_judge_tasks import protocol
 
 N_INSTRUCTIONS = 50
 SEED = 20240211
@@ -213,14 +213,14 @@ def make_mini_benchmark() -> tuple[dict[str, list[dict]], dict[str, bytes]]:
         for name, text, quality in answers:
             score_id = len(rows["score"])
             rows["score"].append(
-                {**common, "id": schema.row_id("score", score_id), "score_id": score_id,
+                {**common, "id": protocol.row_id("score", score_id), "score_id": score_id,
                  "responder": name, "response": text, "human_score": quality}
             )
         for first, second in combinations(answers, 2):
             a, b = (first, second) if rng.random() < 0.5 else (second, first)
             pair_id = len(rows["pair"])
             rows["pair"].append(
-                {**common, "id": schema.row_id("pair", pair_id), "pair_id": pair_id,
+                {**common, "id": protocol.row_id("pair", pair_id), "pair_id": pair_id,
                  "responder_a": a[0], "response_a": a[1], "responder_b": b[0], "response_b": b[1],
                  "human": "A" if a[2] > b[2] else "B" if b[2] > a[2] else "tie"}
             )
@@ -228,10 +228,10 @@ def make_mini_benchmark() -> tuple[dict[str, list[dict]], dict[str, bytes]]:
         listed = rng.sample(answers, 3 if instruction_id % 10 == 9 else 4)
         tie_break = {name: rng.random() for name, _, _ in listed}
         order = sorted(range(len(listed)), key=lambda i: (-listed[i][2], tie_break[listed[i][0]]))
-        ranking = "".join(schema.BATCH_LETTERS[i] for i in order)
+        ranking = "".join(protocol.BATCH_LETTERS[i] for i in order)
         rows["batch"].append(
-            {**common, "id": schema.row_id("batch", instruction_id),
+            {**common, "id": protocol.row_id("batch", instruction_id),
              "responders": [name for name, _, _ in listed], "responses": [text for _, text, _ in listed],
-             "human_ranking": ranking, "human_ranking_indices": schema.ranking_indices(ranking)}
+             "human_ranking": ranking, "human_ranking_indices": protocol.ranking_indices(ranking)}
         )
     return rows, images

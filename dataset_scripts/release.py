@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from mllm_judge_tasks import schema
+from mllm_judge_tasks import protocol
 from mllm_judge_tasks.problems import Problem, json_object
 
 # Where each config's file may lie inside a release directory; the first that
@@ -25,7 +25,7 @@ from mllm_judge_tasks.problems import Problem, json_object
 # also at the top level), the Hub copy drops that prefix.
 _SUBSET_DIRS = ("Dataset/Hard & HQ/{subset}", "Hard & HQ/{subset}")
 RELEASE_FILES: dict[str, tuple[str, ...]] = {
-    **{task: (f"Dataset/Benchmark/{task}.jsonl", f"Benchmark/{task}.jsonl") for task in schema.TASKS},
+    **{task: (f"Dataset/Benchmark/{task}.jsonl", f"Benchmark/{task}.jsonl") for task in protocol.TASKS},
     **{
         f"lite_{task}": (f"Dataset/Benchmark_Lite/{task}_lite.jsonl", f"Benchmark_Lite/{task}_lite.jsonl")
         for task in ("score", "pair")
@@ -36,7 +36,7 @@ RELEASE_FILES: dict[str, tuple[str, ...]] = {
             *(d.format(subset=subset) + f"/{task.capitalize()}.jsonl" for d in _SUBSET_DIRS),
         )
         for prefix, subset in (("hq", "HQ"), ("hard", "Hard"))
-        for task in schema.TASKS
+        for task in protocol.TASKS
     },
 }
 IMAGE_DIRS = ("Dataset/image", "image", "images")
@@ -66,21 +66,12 @@ class ReleaseRecord:
     @property
     def join_key(self) -> tuple:
         """Instruction id plus responders: how subsets find their benchmark row."""
-        task = schema.task_of_config(self.config)
-        if task == "score":
-            return (self.row["instruction_id"], (self.row["responder"],))
-        if task == "pair":
-            return (self.row["instruction_id"], (self.row["responder_a"], self.row["responder_b"]))
-        return (self.row["instruction_id"], tuple(self.row["responders"]))
+        spec = protocol.SPECS[protocol.task_of_config(self.config)]
+        return (self.row["instruction_id"], tuple(spec.responders(self.row)))
 
     @property
     def responses(self) -> tuple[str, ...]:
-        task = schema.task_of_config(self.config)
-        if task == "score":
-            return (self.row["response"],)
-        if task == "pair":
-            return (self.row["response_a"], self.row["response_b"])
-        return tuple(self.row["responses"])
+        return tuple(protocol.SPECS[protocol.task_of_config(self.config)].responses(self.row))
 
 
 @dataclass
@@ -225,7 +216,7 @@ def _score_row(fields: _Fields, labelled: bool, read: FileRead) -> tuple[dict, i
         "score_id": score_id,
         "responder": fields.take("name").strip(),
         "response": fields.take("answer"),
-        "human_score": _label(fields, labelled, schema.normalize_score_label, read),
+        "human_score": _label(fields, labelled, protocol.normalize_score_label, read),
     }
     return row, score_id
 
@@ -235,7 +226,7 @@ def _pair_row(fields: _Fields, labelled: bool, read: FileRead) -> tuple[dict, in
     common = _common(fields)
     responder_a, response_a = _answer(fields, "answer1")
     responder_b, response_b = _answer(fields, "answer2")
-    human = _label(fields, labelled, schema.normalize_pair_label, read)
+    human = _label(fields, labelled, protocol.normalize_pair_label, read)
     row = {
         **common,
         "pair_id": pair_id,
@@ -259,11 +250,11 @@ def _batch_answers(fields: _Fields) -> list[tuple[str, str]]:
             holder = _Fields({f"answers[{index}]": item})
             answers.append(_answer(holder, f"answers[{index}]"))
     else:
-        keys = [f"answer{i}" for i in range(len(schema.BATCH_LETTERS)) if fields.has(f"answer{i}")]
+        keys = [f"answer{i}" for i in range(len(protocol.BATCH_LETTERS)) if fields.has(f"answer{i}")]
         if not keys:
             raise FieldError("answers", "missing (also looked for answer0..answer3)")
         answers = [_answer(fields, key) for key in keys]
-    if len(answers) not in schema.BATCH_SIZES:
+    if len(answers) not in protocol.BATCH_SIZES:
         raise FieldError("answers", f"expected 3 or 4 answers, got {len(answers)}")
     return answers
 
@@ -273,7 +264,7 @@ def _batch_row(fields: _Fields, labelled: bool, read: FileRead) -> tuple[dict, i
     answers = _batch_answers(fields)
     n = len(answers)
     raw_label = fields.peek(*LABEL_KEYS)
-    ranking = _label(fields, labelled, lambda value: schema.normalize_batch_label(value, n), read)
+    ranking = _label(fields, labelled, lambda value: protocol.normalize_batch_label(value, n), read)
     if ranking is not None and isinstance(raw_label, str) and len(raw_label.strip()) != len(ranking):
         read.count("ranking of 4 letters for 3 answers: letter D dropped")
     row = {
@@ -281,7 +272,7 @@ def _batch_row(fields: _Fields, labelled: bool, read: FileRead) -> tuple[dict, i
         "responders": [name for name, _ in answers],
         "responses": [answer for _, answer in answers],
         "human_ranking": ranking,
-        "human_ranking_indices": schema.ranking_indices(ranking) if ranking is not None else None,
+        "human_ranking_indices": protocol.ranking_indices(ranking) if ranking is not None else None,
     }
     return row, common["instruction_id"]
 
@@ -300,7 +291,7 @@ def read_release_file(config: str, path: Path, display_name: str) -> FileRead:
     Records of the full benchmark and of Lite must carry a human label; HQ and
     Hard records may lack one and get it from the benchmark later.
     """
-    task = schema.task_of_config(config)
+    task = protocol.task_of_config(config)
     labelled = not config.startswith(("hq_", "hard_"))
     build_row = _ROW_BUILDERS[task]
     read = FileRead(config=config, file=display_name)

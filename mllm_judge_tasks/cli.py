@@ -113,7 +113,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     from mllm_judge_tasks.files import write_text_atomic
     from mllm_judge_tasks.leaderboard.scoring import score_submission
-    from mllm_judge_tasks.metrics.agreement import HEADLINE
+    from mllm_judge_tasks.protocol import HEADLINE
 
     submission, index = _checked(args.directory, args.dataset)
     if submission is None:

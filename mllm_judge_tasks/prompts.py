@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import schema
+from . import protocol
 
 SETTINGS = ("plain", "cot_figure", "cot_instruction", "cot_both", "no_figure", "vision_expert")
 WITH_IMAGE = {"plain", "cot_figure", "cot_instruction", "cot_both"}
@@ -61,16 +61,11 @@ class MissingDescription(ValueError):
 
 
 def _responses_block(task: str, doc: Mapping[str, Any]) -> str:
+    responses = protocol.SPECS[task].responses(doc)
     if task == "score":
-        return f"[Response]\n{doc['response']}\n[End of response]"
-    if task == "pair":
-        return (
-            f"[Response A]\n{doc['response_a']}\n[End of response A]\n\n"
-            f"[Response B]\n{doc['response_b']}\n[End of response B]"
-        )
+        return f"[Response]\n{responses[0]}\n[End of response]"
     return "\n\n".join(
-        f"[Response {letter}]\n{text}\n[End of response {letter}]"
-        for letter, text in zip(schema.BATCH_LETTERS, doc["responses"])
+        f"[Response {letter}]\n{text}\n[End of response {letter}]" for letter, text in zip(protocol.BATCH_LETTERS, responses)
     )
 
 
@@ -80,8 +75,8 @@ def judge_prompt(task: str, doc: Mapping[str, Any], setting: str = "plain", desc
         raise ValueError(f"unknown judge setting {setting!r}; expected one of {', '.join(SETTINGS)}")
     instruction = _TASK[task]
     if task == "batch":
-        letters = schema.BATCH_LETTERS[: len(doc["responses"])]
-        instruction = instruction.format(example=", ".join(f"[[{letter}]]" for letter in letters[::-1]))
+        letters = protocol.BATCH_LETTERS[: protocol.SPECS[task].answer_count(doc)]
+        instruction = instruction.format(example=protocol.SPECS[task].verdict_string(letters[::-1]))
     parts = [_ROLE]
     if setting == "vision_expert":
         text = description if description is not None else doc.get("image_description")

@@ -2,19 +2,29 @@
 
 The protocol asks for `[[1]]`..`[[5]]`, `[[A]]`/`[[B]]`/`[[C]]` (C = tie) or a
 ranking `[[B]], [[D]], [[A]], [[C]]`, under a "Judgement" key. Real judges
-drift from it (see tests/data/real_excerpt), so the parser reads, in order:
+drift from it (see tests/data/real_excerpt). One principle: a verdict is read
+only where the text states one unambiguously; where the text states two that
+disagree and no key decides, there is no verdict and the reason says so. The
+text is read with look-alikes folded (fullwidth `［［Ａ］］`, superscript `⁴`,
+zero-width characters; see `verdict_text.fold`), in this order:
 
 1. **After a verdict key**: `Judgement`/`Judgment`, `Verdict`, `Ranking`,
    `Rank`, `Final answer`/`Final verdict`/`Final judgement`/`Final ranking`,
    maybe quoted or bold, then `:`. A key counts only as a whole word at the
    start of a clause (start of the text or of a line, or after `.` `!` `?` `;`
-   `,` `{` `(` `[`), so "the crank:" or "the assistant's final answer:" are
+   `:` `,` `{` `(` `[`), so "the crank:" or "the assistant's final answer:" are
    prose. The verdict must stand right after the key, within the rest of that
-   line: a marker or a bare value (`Judgement: 4</s>`, `{Judgement: B`,
-   `Judgement: a tie`, `Judgement: [B,C,A,D]`, `Rank: D > A > C > B`). The
-   *last* key that holds a verdict wins.
-2. **Markers anywhere**: without such a key, the *last* marker in the text
-   wins, because judges are asked to reason first and end with their verdict.
+   line: a marker or a bare value (`Judgement: 4</s>`, `Judgement: 4Explanation`,
+   `{Judgement: B`, `Judgement: a tie`, `Judgement: [B,C,A,D]`,
+   `Rank: D > A > C > B`). A bare letter or ranking must end its clause
+   (`Judgement: A and B are equally good` is prose); a bare score on another
+   scale (`4/10`) is outside the protocol, and two scores (`3-4`) disagree.
+   The *last* key that holds a verdict wins, unless a later marker states
+   another verdict (`Judgement: 3 → on reflection [[5]]`): then they disagree.
+2. **Markers anywhere**: without such a key, the last marker, when every
+   marker in the text states the same verdict; markers that disagree
+   (`[[A]] is clearly better than [[B]]`, `Scores range from [[1]] to [[5]]`,
+   a ranking and a quoted example ranking) give no verdict.
 3. **A bare answer**: the whole text is nothing but a value (`1</s>`, `A`,
    `D > A > C > B`).
 
@@ -29,26 +39,23 @@ first 3 or 4 letters is accepted.
 Prose is never read for a verdict: "Assistant B is better" with no marker is
 reported as having no verdict, whatever it argues. A marker that breaks the
 protocol (a score of 7, a ranking with repeated or missing letters) is
-reported as invalid rather than repaired.
-
-Every pattern here is linear in the text: each search starts only at a fixed
-character (`[[`, a clause boundary) and no two adjacent parts can match the
-same characters, and the region read after a key is one bounded line.
+reported as invalid rather than repaired. Every step is linear in the text
+(`verdict_text`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
-from . import schema
-
-PAIR_VERDICTS = ("A", "B", "C")  # C is a tie, as in the protocol
-PROBABILITY_MODE = "verdict_probability"  # the `mode` of the backend's verdict-probability outputs
-KEY_WINDOW = 200  # characters read after a verdict key: the verdict stands right after it
+from . import protocol
+from .verdict_text import (
+    KEY_WINDOW, MARKER_LEAD, PAIR_BARE, PAIR_MARKER, REFUSAL, SCORE_BARE, SCORE_MARKER, SCORE_SCALE, SCORE_SECOND,
+    bracketed_rankings, ends_clause, fold, key_windows, ranking_at_start,
+)
 
 
 class NoVerdict(str, Enum):
@@ -59,89 +66,91 @@ class NoVerdict(str, Enum):
     NO_MARKER = "no verdict in the text"
     OUT_OF_RANGE = "verdict outside the protocol"
     INVALID_RANKING = "ranking is not a permutation of the answers"
+    CONFLICTING = "the text states verdicts that disagree"
+    JUDGE_FAILED = "judge failed"  # the backend could not judge the item; `detail` holds its error
 
 
 @dataclass(frozen=True)
 class ParsedVerdict:
-    verdict: int | str | None
+    """A verdict, or None and the reason; for probability mode's score, the expected score and the most likely."""
+
+    verdict: int | float | str | None
     reason: NoVerdict | None = None
+    detail: str | None = None  # the judge's error, for JUDGE_FAILED
+    most_likely: int | None = None
 
     @property
     def ok(self) -> bool:
         return self.verdict is not None
 
+    @property
+    def reason_text(self) -> str | None:
+        """The reason as reported: `judge failed: <error>` carries the error."""
+        if self.reason is None:
+            return None
+        return f"{self.reason.value}: {self.detail}" if self.detail else self.reason.value
+
     def to_json(self) -> dict:
-        return {"verdict": self.verdict, "reason": None if self.reason is None else self.reason.value}
-
-
-# A key: at a clause start (the lookbehind pins where a match may begin), a whole word, then a colon.
-_KEY = re.compile(
-    r"""(?:^|(?<=[\n.!?;,{(\[]))[ \t"'*#>-]*"""
-    r"""(?:judge?ment|verdict|final[ \t]+(?:answer|verdict|ranking|judge?ment)|ranking|rank)"""
-    r"""(?![A-Za-z])[ \t"'*]*[:：]""",
-    re.IGNORECASE,
-)
-_END_TOKENS = re.compile(r"</s>|<\|im_end\|>|<\|endoftext\|>|<end_of_turn>|<eos>")
-_REFUSAL = re.compile(r"\b(?:I'?m sorry|I am sorry|I cannot|I can't|I can not|unable to (?:evaluate|judge|assess))", re.IGNORECASE)
-# What may stand between a key and its value: spaces, quotes, brackets, braces, bold.
-_OPEN = r"""[ \t"'\[\(\{*]*"""
-
-_SCORE_MARKER = re.compile(r"\[\[[ \t]*(\d+(?:\.\d+)?)[ \t]*\]\]")
-_SCORE_BARE = re.compile(_OPEN + r"(\d+(?:\.\d+)?)(?!\d)")
-_PAIR_MARKER = re.compile(r"\[\[[ \t]*([A-Za-z]{1,3})[ \t]*\]\]")
-# A bare letter is a capital ("a tie" is a tie, not A); the word tie may come in any case.
-_PAIR_BARE = re.compile(_OPEN + r"(?:([ABC])|(?i:an?[ \t]+)?((?i:tie)))(?![A-Za-z])")
-
-# Rankings. Inside a bounded window: tokens of brackets, separators, spaces, words; anywhere: bracketed letters.
-_RANK_TOKENS = re.compile(r"\[+|\]+|[,>;]|[ \t]+|[A-Za-z]+|[0-9]+|.", re.DOTALL)
-_BRACKETED_LETTER = re.compile(r"\[\[?[ \t]*([A-Z])[ \t]*\]\]?")
-_JOINED_MARKER = re.compile(r"\[\[[ \t]*([A-Z]{3,4})[ \t]*\]\]")
-_GAP = re.compile(r"[\s,>;\[\]]*")
-
-
-def _clean(text: str) -> str:
-    return _END_TOKENS.sub(" ", text)
-
-
-def _key_windows(text: str) -> Iterator[str]:
-    """The rest of the line after each verdict key (at most KEY_WINDOW characters), last key first.
-
-    A key alone on its line reads the next line (`Judgement:\n[[4]]`).
-    """
-    ends = [match.end() for match in _KEY.finditer(text)]
-    for end in reversed(ends):
-        window = text[end : end + KEY_WINDOW]
-        head, _, tail = window.partition("\n")
-        yield head if head.strip() else tail.partition("\n")[0]
+        record = {"verdict": self.verdict, "reason": self.reason_text}
+        if self.most_likely is not None:
+            record["most_likely"] = self.most_likely
+        return record
 
 
 def _no_verdict(text: str) -> ParsedVerdict:
     if not text.strip():
         return ParsedVerdict(None, NoVerdict.EMPTY)
-    if _REFUSAL.search(text):
+    if REFUSAL.search(text):
         return ParsedVerdict(None, NoVerdict.REFUSAL)
     return ParsedVerdict(None, NoVerdict.NO_MARKER)
 
 
-def _last(pattern: re.Pattern, text: str) -> re.Match | None:
-    found = None
-    for found in pattern.finditer(text):
-        pass
-    return found
+CONFLICT = ParsedVerdict(None, NoVerdict.CONFLICTING)
 
 
-def _parse_single(text: object, marker: re.Pattern, bare: re.Pattern, value: Callable[[re.Match], ParsedVerdict]) -> ParsedVerdict:
+def _agreeing(found: list[ParsedVerdict]) -> ParsedVerdict:
+    """The last of several verdicts, if they all agree; an invalid last one stays invalid."""
+    last = found[-1]
+    if not last.ok:
+        return last
+    return last if len({p.verdict for p in found if p.ok}) == 1 else CONFLICT
+
+
+def _unless_later_markers_disagree(parsed: ParsedVerdict, text: str, after: int, marker: re.Pattern, value) -> ParsedVerdict:
+    later = {value(match).verdict for match in marker.finditer(text, after)} - {None}
+    return CONFLICT if parsed.ok and later - {parsed.verdict} else parsed
+
+
+def _bare_score(window: str, found: re.Match) -> ParsedVerdict:
+    """A bare score after a key, unless the text goes on with another scale or a second score."""
+    scale = SCORE_SCALE.match(window, found.end())
+    if scale is not None and scale.group(1) != str(protocol.SCORE_RANGE[1]):
+        return ParsedVerdict(None, NoVerdict.OUT_OF_RANGE)
+    if SCORE_SECOND.match(window, found.end()):
+        return CONFLICT
+    return _score_value(found)
+
+
+def _parse_single(text: object, task: str) -> ParsedVerdict:
     """The rule of the module docstring for one-token verdicts (a score or a pair letter)."""
     if not isinstance(text, str):
         return ParsedVerdict(None, NoVerdict.EMPTY)
-    text = _clean(text)
-    for window in _key_windows(text):
-        found = marker.match(window.lstrip(" \t\"'*{")) or bare.match(window)
+    marker, bare, value = (SCORE_MARKER, SCORE_BARE, _score_value) if task == "score" else (PAIR_MARKER, PAIR_BARE, _pair_value)
+    text = fold(text)
+    for start, window in key_windows(text):
+        lead = len(window) - len(window.lstrip(MARKER_LEAD))
+        found = marker.match(window, lead)
         if found:
-            return value(found)
-    found = _last(marker, text)
-    if found:
-        return value(found)
+            parsed = value(found)
+        else:
+            found = bare.match(window)
+            if not found or (task == "pair" and not ends_clause(window, found.end())):
+                continue
+            parsed = _bare_score(window, found) if task == "score" else value(found)
+        return _unless_later_markers_disagree(parsed, text, start + found.end(), marker, value)
+    markers = [value(match) for match in marker.finditer(text)]
+    if markers:
+        return _agreeing(markers)
     stripped = text.strip(" \t\n\"'[](){}*.:")
     whole = bare.fullmatch(stripped) if len(stripped) <= KEY_WINDOW else None
     if whole:
@@ -151,7 +160,7 @@ def _parse_single(text: object, marker: re.Pattern, bare: re.Pattern, value: Cal
 
 def _score_value(found: re.Match) -> ParsedVerdict:
     raw = found.group(1)
-    low, high = schema.SCORE_RANGE
+    low, high = protocol.SCORE_RANGE
     # Length first: int() of thousands of digits raises (Python's digit limit) and is no score anyway.
     if raw.isdigit() and len(raw) <= 2 and low <= int(raw) <= high:
         return ParsedVerdict(int(raw))
@@ -161,78 +170,33 @@ def _score_value(found: re.Match) -> ParsedVerdict:
 def _pair_value(found: re.Match) -> ParsedVerdict:
     raw = next(group for group in found.groups() if group)
     value = "C" if raw.upper() == "TIE" else raw.upper()
-    if value in PAIR_VERDICTS:
+    if value in protocol.PAIR_LETTERS:
         return ParsedVerdict(value)
     return ParsedVerdict(None, NoVerdict.OUT_OF_RANGE)
 
 
 def parse_score_verdict(text: str) -> ParsedVerdict:
     """An integer score 1..5 from a judge text (`[[4]]`, `Judgement: 4`, `4</s>`)."""
-    return _parse_single(text, _SCORE_MARKER, _SCORE_BARE, _score_value)
+    return _parse_single(text, "score")
 
 
 def parse_pair_verdict(text: str) -> ParsedVerdict:
     """"A", "B" or "C" (tie) from a judge text (`[[A]]`, `Judgement: [[C]]`, `{Judgement: B`, `Judgement: a tie`)."""
-    return _parse_single(text, _PAIR_MARKER, _PAIR_BARE, _pair_value)
+    return _parse_single(text, "pair")
 
 
 def _ranking_value(letters: str, n_responses: int | None) -> ParsedVerdict:
     # Without a known count the ranking itself says whether it ranks 3 or 4 answers.
     count = len(letters) if n_responses is None else n_responses
-    if count in schema.BATCH_SIZES:
+    if count in protocol.BATCH_SIZES:
         try:
-            return ParsedVerdict(schema.normalize_batch_label(letters.upper(), count))
+            return ParsedVerdict(protocol.normalize_batch_label(letters.upper(), count))
         except ValueError:
             pass
     return ParsedVerdict(None, NoVerdict.INVALID_RANKING)
 
 
-def _ranking_at_start(window: str) -> tuple[str, bool] | None:
-    """The letters of a ranking at the start of `window` (one bounded line), and whether it fills the window.
-
-    Letters are single capitals between brackets, separators and spaces, or one
-    joined run of 3–4 capitals (`CDAB`, `[[CDAB]]`). The ranking must end its
-    clause: a following word makes it prose ("C D A B are all fine").
-    """
-    letters: list[str] = []
-    joined = False
-    for token in _RANK_TOKENS.finditer(window.lstrip(" \t\"'*{(")):
-        word = token.group(0)
-        if word[0] in "[], \t>;":
-            continue
-        if word.isalpha() and word.isupper() and not joined:
-            if len(word) == 1:
-                letters.append(word)
-                continue
-            if not letters and len(word) in schema.BATCH_SIZES:
-                letters, joined = list(word), True
-                continue
-        if word.isalnum():
-            return None  # a word or number follows the letters: prose, not a ranking
-        return ("".join(letters), False) if len(letters) >= 2 else None
-    return ("".join(letters), True) if len(letters) >= 2 else None
-
-
-def _last_bracketed_ranking(text: str) -> tuple[int, str] | None:
-    """The last run of two or more bracketed letters (`[[B]], [[A]]`, `[[B], [A]]`) or `[[BDAC]]`: (end, letters)."""
-    last, run, run_end = None, "", -1
-    for token in _BRACKETED_LETTER.finditer(text):
-        if run and _GAP.fullmatch(text, run_end, token.start()):
-            run += token.group(1)
-        else:
-            if len(run) >= 2:
-                last = (run_end, run)
-            run = token.group(1)
-        run_end = token.end()
-    if len(run) >= 2:
-        last = (run_end, run)
-    joined = _last(_JOINED_MARKER, text)
-    if joined is not None and (last is None or joined.end() > last[0]):
-        return joined.end(), joined.group(1)
-    return last
-
-
-def parse_batch_verdict(text: str, n_responses: int | None = 4) -> ParsedVerdict:
+def parse_batch_verdict(text: str, n_responses: int | None = None) -> ParsedVerdict:
     """A best-to-worst ranking such as "CBAD" from a judge text (formats in the module docstring).
 
     `n_responses` is the item's answer count (3 or 4); None accepts a
@@ -240,42 +204,71 @@ def parse_batch_verdict(text: str, n_responses: int | None = 4) -> ParsedVerdict
     """
     if not isinstance(text, str):
         return ParsedVerdict(None, NoVerdict.EMPTY)
-    text = _clean(text)
-    for window in _key_windows(text):
-        found = _ranking_at_start(window)
+    text = fold(text)
+    for start, window in key_windows(text):
+        found = ranking_at_start(window)
         if found:
-            return _ranking_value(found[0], n_responses)
-    bracketed = _last_bracketed_ranking(text)
+            parsed = _ranking_value(found[0], n_responses)
+            later = {_ranking_value(letters, n_responses).verdict for _, letters in bracketed_rankings(text, start + found[2])}
+            return CONFLICT if parsed.ok and later - {parsed.verdict, None} else parsed
+    bracketed = bracketed_rankings(text)
     if bracketed:
-        return _ranking_value(bracketed[1], n_responses)
+        return _agreeing([_ranking_value(letters, n_responses) for _, letters in bracketed])
     stripped = text.strip(" \t\n\"'(){}*.:")
-    whole = _ranking_at_start(stripped) if len(stripped) <= KEY_WINDOW else None
+    whole = ranking_at_start(stripped) if len(stripped) <= KEY_WINDOW else None
     if whole and whole[1]:
         return _ranking_value(whole[0], n_responses)
     return _no_verdict(text)
 
 
-def read_verdict_probabilities(text: str) -> dict | None:
-    """The payload of a verdict-probability output (`{"mode": "verdict_probability", ...}`), else None.
-
-    The backend's probability mode writes JSON with the distribution over the
-    verdict options, the expected score for scoring, and the most likely
-    verdict as the protocol's marker (which `parse_verdict` reads as usual).
-    """
-    if not isinstance(text, str) or not text.startswith(json.dumps({"mode": PROBABILITY_MODE})[:-1]):
+def _structured_output(text: object, mode: str) -> dict | None:
+    """The JSON object a backend writes instead of free text (`{"mode": mode, ...}`), else None."""
+    if not isinstance(text, str) or not text.startswith(json.dumps({"mode": mode})[:-1]):
         return None
     try:
         payload = json.loads(text)
     except (ValueError, RecursionError):
         return None
-    return payload if isinstance(payload, dict) and isinstance(payload.get("probabilities"), dict) else None
+    return payload if isinstance(payload, dict) else None
+
+
+def judge_failure(text: str) -> str | None:
+    """The error of a judge-failure output (`protocol.failure_output`), else None."""
+    failure = _structured_output(text, protocol.FAILURE_MODE)
+    return None if failure is None else str(failure.get("error", "unknown error"))
+
+
+def read_verdict_probabilities(text: str) -> dict | None:
+    """The payload of a verdict-probability output (`protocol.probability_output`), else None."""
+    payload = _structured_output(text, protocol.PROBABILITY_MODE)
+    return payload if payload is not None and isinstance(payload.get("probabilities"), dict) else None
+
+
+def _expected_score(payload: dict) -> float | None:
+    value = payload.get("expected_score")
+    low, high = protocol.SCORE_RANGE
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and low <= value <= high:
+        return float(value)
+    return None
 
 
 PARSERS = {"score": parse_score_verdict, "pair": parse_pair_verdict, "batch": parse_batch_verdict}
 
 
-def parse_verdict(task: str, text: str, n_responses: int | None = 4) -> ParsedVerdict:
-    """The parser of `task` ("score", "pair" or "batch") applied to `text`."""
-    if task == "batch":
-        return parse_batch_verdict(text, n_responses)
-    return PARSERS[task](text)
+def parse_verdict(task: str, text: str, n_responses: int | None = None) -> ParsedVerdict:
+    """The verdict of `text` for `task` ("score", "pair" or "batch"); `n_responses` is a ranking's answer count
+    (3 or 4; None accepts a permutation of the first 3 or 4 letters).
+
+    A judge failure the backend recorded is its own reason. Probability mode's
+    score is its expected score Σ k·p(k), with the most likely score (the
+    marker it writes) beside it; its pair verdict is the most likely letter.
+    """
+    failure = judge_failure(text)
+    if failure is not None:
+        return ParsedVerdict(None, NoVerdict.JUDGE_FAILED, detail=failure)
+    parsed = parse_batch_verdict(text, n_responses) if task == "batch" else PARSERS[task](text)
+    probabilities = read_verdict_probabilities(text) if task == "score" and parsed.ok else None
+    expected = None if probabilities is None else _expected_score(probabilities)
+    if expected is not None:
+        return ParsedVerdict(expected, most_likely=parsed.verdict)
+    return parsed

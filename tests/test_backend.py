@@ -19,6 +19,7 @@ from mllm_judge_tasks.models import direct
 from mllm_judge_tasks.models.loading import NotAJudgeModel, load_judge
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
 from mllm_judge_tasks.models.tiny import build_llava, train_tokenizer
+from mllm_judge_tasks.verdicts import NoVerdict, parse_verdict, read_verdict_probabilities
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +43,9 @@ def test_an_image_that_fails_to_decode_is_reported_and_the_run_goes_on(tiny_mode
     rows[1]["image"] = Image.open(broken)  # decoding fails only when the pixels are read
     model = judge(tiny_model("llava"), batch_size=2)
     answers = model.generate_until(judge_requests(model, rows))
-    assert answers[1] == "" and answers[0] and answers[2]
+    failed = parse_verdict("pair", answers[1])
+    assert failed.reason is NoVerdict.JUDGE_FAILED and failed.reason_text.startswith("judge failed: OSError: image file is truncated")
+    assert parse_verdict("pair", answers[0]).reason is not NoVerdict.JUDGE_FAILED and answers[2]
     assert "skipped, mllm_judge_pair doc 1 (pair-1): OSError" in capfd.readouterr().err
 
 
@@ -119,3 +122,23 @@ def test_the_vllm_backend_without_vllm_says_how_to_install_it(tiny_model):
 
     with pytest.raises(UserError, match=r"mllm_judge_vllm needs vLLM .*pip install vllm.*make_vllm_venv"):
         MLLMJudgeVLLM(pretrained=str(tiny_model("qwen2_vl")), use_cache=False)
+
+
+def test_probability_mode_is_decided_per_item_in_one_mixed_call(tiny_model, mini_repo):
+    """lmms-eval sends every task's requests in one call, sorted by length: a ranking sharing a batch with score and
+    pair items must not pull them into constrained mode (it falls back alone)."""
+    model = judge(tiny_model("llava"), batch_size=8, verdict_mode="probability")
+    rows = {task: load_dataset(str(mini_repo), task, split="test").select(range(3)) for task in ("score", "batch", "pair")}
+    requests = [request for task, task_rows in rows.items() for request in direct.judge_requests(model, task_rows, task, max_new_tokens=8)]
+    answers = model.generate_until(requests)  # 9 requests, batches of 8: the rankings' long prompts share the first
+    with_probabilities = [read_verdict_probabilities(answer) is not None for answer in answers]
+    assert with_probabilities == [True] * 3 + [False] * 3 + [True] * 3
+    for answer, row in zip(answers[3:6], rows["batch"]):
+        assert "\nJudgement: [[" in answer and parse_verdict("batch", answer, len(row["responses"])).ok  # constrained
+    scores = [parse_verdict("score", answer) for answer in answers[:3]]
+    assert all(isinstance(s.verdict, float) and s.most_likely in range(1, 6) for s in scores)  # the expected score
+    alone = [model.generate_until(direct.judge_requests(model, rows["pair"].select([i]), "pair", max_new_tokens=8))[0]
+             for i in range(3)]
+    for mixed, single in zip(answers[6:], alone):  # mixing changed nothing for the pairs (padding moves the 6th digit)
+        got, expected = read_verdict_probabilities(mixed)["probabilities"], read_verdict_probabilities(single)["probabilities"]
+        assert got.keys() == expected.keys() and all(abs(got[k] - expected[k]) < 1e-4 for k in got)

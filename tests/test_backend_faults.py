@@ -10,6 +10,7 @@ from PIL import Image
 from mllm_judge_tasks.models import direct
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
 from mllm_judge_tasks.models.tiny import build_llava
+from mllm_judge_tasks.verdicts import parse_verdict
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,8 @@ def test_an_image_the_processor_refuses_costs_only_its_own_item(qwen, rows, size
     bad[1]["image"] = Image.new("RGB", size, (200, 30, 30))
     clean, _ = run(qwen, [row for i, row in enumerate(rows) if i != 1], batch_size=1)
     answers, stats = run(qwen, bad, batch_size=4)
-    assert answers[1] == "" and stats["failed"] == 1
+    assert parse_verdict("pair", answers[1]).reason_text.startswith("judge failed: ValueError: absolute aspect ratio")
+    assert stats["failed"] == 1
     assert [a for i, a in enumerate(answers) if i != 1] == clean  # the others as if the bad item was never there
     assert "skipped pair-1: ValueError: absolute aspect ratio must be smaller than 200" in capfd.readouterr().err
 
@@ -121,3 +123,28 @@ def test_a_broken_cache_is_named_and_the_run_goes_on(llava, rows, tmp_path, dama
     assert answers == clean and stats["failed"] == 0
     err = capfd.readouterr().err
     assert f"the generation cache {cache}" in err and "going on without it" in err
+
+
+def test_top_k_and_top_p_are_applied_when_sampling(llava, rows):
+    """Sampling at temperature 1 from a random model wanders; top_k=1 or a tiny top_p leave only the greedy token."""
+    greedy, _ = run(llava, rows)
+    sampled, _ = run(llava, rows, temperature=1.0)
+    assert sampled != greedy  # the check can fail: plain sampling differs from greedy here
+    model = MLLMJudgeHF(pretrained=str(llava), batch_size=4, use_cache=False, max_new_tokens=8)
+    for setting in ({"top_k": 1}, {"top_p": 1e-6}):
+        requests = direct.judge_requests(model, rows, "pair", max_new_tokens=8, temperature=1.0, **setting)
+        assert model.generate_until(requests) == greedy
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"top_p": 0.9}, "top_p and top_k apply only when sampling"),
+    ({"temperature": 0.7, "do_sample": False}, "do_sample=False contradicts temperature=0.7"),
+    ({"num_beams": 4}, "generation settings num_beams are not applied by the mllm_judge backends; supported: "),
+])
+def test_a_setting_that_would_not_be_applied_is_refused(llava, rows, setting, message):
+    from mllm_judge_tasks.models.preflight import SetupError
+
+    model = MLLMJudgeHF(pretrained=str(llava), batch_size=4, use_cache=False, max_new_tokens=8)
+    temperature = setting.pop("temperature", 0.0)
+    with pytest.raises(SetupError, match=message):
+        model.generate_until(direct.judge_requests(model, rows, "pair", temperature=temperature, **setting))

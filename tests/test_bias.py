@@ -7,7 +7,8 @@ from mllm_judge_tasks.metrics.bias import (
     judge_family, pair_length_bias, pair_self_preference, position_bias, score_length_bias, score_self_preference,
 )
 from mllm_judge_tasks.metrics.consistency import majority_consistency
-from mllm_judge_tasks.metrics.report import JudgedItem, task_report
+from mllm_judge_tasks.judged import JudgedItem
+from mllm_judge_tasks.metrics.report import task_report
 from mllm_judge_tasks.tasks import hooks
 
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from dataset_scripts.build import OutputExists, build_from_release, build_mini, write_repo
 from dataset_scripts.push import NotABuiltRepo, files_to_upload
-from mllm_judge_tasks import schema
+from mllm_judge_tasks import protocol, schema
 from conftest import lay_out_release
 
 
@@ -137,7 +137,7 @@ def test_card_yaml_matches_the_files(real_release, tmp_path):
         (split,) = infos[name]["splits"]
         assert split == {"name": "test", "num_examples": rows, "num_bytes": sum(p.stat().st_size for p in matched)}
         features = [f["name"] for f in infos[name]["features"]]
-        assert features == list(schema.FEATURES[schema.task_of_config(name)])
+        assert features == list(schema.FEATURES[protocol.task_of_config(name)])
     assert "Chen, Dongping" in text and "[[A]]" in text and "lmms-eval" in text
 
 

@@ -25,7 +25,9 @@ from mllm_judge_tasks.models.inputs import encode, to_request
 from mllm_judge_tasks.models.loading import NotAJudgeModel, load_judge
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
 from mllm_judge_tasks.models.tiny import ARCHITECTURES
-from mllm_judge_tasks.models.verdict_modes import VERDICT_KEY, option_token_ids
+from mllm_judge_tasks.models.verdict_modes import option_token_ids
+from mllm_judge_tasks import protocol
+from mllm_judge_tasks.protocol import VERDICT_KEY
 from mllm_judge_tasks.tasks import hooks
 from mllm_judge_tasks.verdicts import parse_verdict, read_verdict_probabilities
 
@@ -76,7 +78,8 @@ def probabilities_after_opening(model: MLLMJudgeHF, row: dict, task: str, option
     from transformers import PaliGemmaProcessor
 
     processor = model.judge.processor
-    request = to_request(processor, hooks.doc_to_messages(row, {"task": task, "setting": "plain"}), model.max_pixels)
+    request = to_request(processor, hooks.doc_to_messages(row, {"task": task, "setting": "plain"}), model.max_pixels,
+                         task=task, answer_count=protocol.SPECS[task].answer_count(row))
     opening = VERDICT_KEY + " [["
     if isinstance(processor, PaliGemmaProcessor):
         batch = processor(text=[request.prompt], images=[request.images], suffix=[opening], return_tensors="pt")
@@ -114,7 +117,8 @@ def test_paligemma_probabilities_differ_when_the_opening_is_appended_to_its_prom
     to the prompt text gives other numbers, so the check above tells the right reading from that one."""
     model = judge(tiny_model("paligemma"), batch_size=1)
     row, options = rows["score"][0], [str(k) for k in range(1, 6)]
-    request = to_request(model.judge.processor, hooks.doc_to_messages(row, {"task": "score", "setting": "plain"}), None)
+    request = to_request(model.judge.processor, hooks.doc_to_messages(row, {"task": "score", "setting": "plain"}), None,
+                         task="score", answer_count=1)
     batch = encode(model.judge.processor, [request.prompt + VERDICT_KEY + " [["], [request.images], "cpu", torch.float32)
     with torch.inference_mode():
         appended = model.judge.model(**batch).logits[0, -1, option_token_ids(model.judge.processor.tokenizer, options)].softmax(-1)

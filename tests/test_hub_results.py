@@ -17,7 +17,7 @@ from mllm_judge_tasks.leaderboard.board import build_board, judge_slugs
 from mllm_judge_tasks.leaderboard.hub_results import UnpublishableResults, results_record, write_hub_results
 from mllm_judge_tasks.leaderboard.push_results import planned_uploads
 from mllm_judge_tasks.leaderboard.submission import read_submission
-from mllm_judge_tasks.metrics.report import JudgedItem
+from mllm_judge_tasks.judged import JudgedItem
 from test_leaderboard import HAND_PREDICTIONS, METADATA, hand_dataset, hand_submission, index  # noqa: F401 (fixtures)
 
 WEAKER = [{**line, "output": "[[B]]"} if line["task"] == "pair" else line for line in HAND_PREDICTIONS]
@@ -94,7 +94,9 @@ def test_per_sample_results_load_with_datasets(hub, rows):
         ("batch-10", "ABCD", True, 0.0, None), ("batch-11", None, None, None, "the judge refused")]
     assert batch[1]["output"] == "I cannot rank these." and batch[1]["human"] == "DCBA"
     score = load_dataset(results, "acme-judge-7b__score", split="latest")
-    assert score.features["verdict"].dtype == "int32" and score["verdict"] == [1, 2, 5, 4] and score["human"] == [1, 2, 4, 5]
+    # A judge's score may be real-valued (probability mode's expected score); the human score stays an integer.
+    assert score.features["verdict"].dtype == "float64" and score.features["human"].dtype == "int32"
+    assert score["verdict"] == [1, 2, 5, 4] and score["human"] == [1, 2, 4, 5] and score["most_likely"] == [None] * 4
     pairs = {row.slug: load_dataset(results, f"{row.slug}__pair", split="latest")["verdict"] for row in rows}
     assert pairs == {"acme-judge-7b": ["A", "B", "B", "A"], rows[1].slug: ["B", "B", "B", "B"]}
     card = (hub / "results" / "README.md").read_text()

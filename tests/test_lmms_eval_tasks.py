@@ -11,10 +11,10 @@ import pytest
 
 from mllm_judge_tasks.tasks import TASKS_DIR
 
-# One fixed answer that parses as a verdict in all three tasks: [[A]] for pair,
-# the ranking A, B, C, D for batch, and the last score marker [[3]] for score.
+# One fixed answer that states one verdict in each of the three tasks: [[A]] after the last key for pair (no other
+# letter marker disagrees), the ranking A B C D after "Ranking:" for batch, the only score marker [[3]] for score.
 # (No commas: lmms-eval splits --model_args on them.)
-DUMMY_RESPONSE = "Judgement: [[A]] [[B]] [[C]] [[D]] overall [[3]]"
+DUMMY_RESPONSE = "Ranking: A B C D. Judgement: [[A]] overall [[3]]"
 
 
 def run_lmms_eval(tmp_path: Path, mini_repo: Path, *args: str, env: dict | None = None) -> dict:

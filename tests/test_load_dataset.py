@@ -10,7 +10,7 @@ from PIL import Image
 from dataset_scripts.assemble import assemble_release
 from dataset_scripts.build import build_from_release
 from dataset_scripts.mini import make_mini_benchmark
-from mllm_judge_tasks import schema
+from mllm_judge_tasks import protocol, schema
 from conftest import excerpt_lines, lay_out_release
 
 
@@ -35,7 +35,7 @@ def test_every_config_of_the_real_excerpt_round_trips(real_release, tmp_path, mo
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     for config, rows in assembly.rows.items():
         loaded = load_dataset("mllm-judge", config, split="test")
-        assert_rows_round_trip(loaded, rows, schema.task_of_config(config))
+        assert_rows_round_trip(loaded, rows, protocol.task_of_config(config))
 
 
 @pytest.mark.parametrize("config", ["score", "pair", "batch"])
@@ -48,7 +48,7 @@ def test_mini_configs_round_trip_by_absolute_path(mini_repo, config):
 
 
 def test_mini_holds_the_promised_sizes(mini_repo):
-    sizes = {config: len(load_dataset(str(mini_repo), config, split="test")) for config in schema.TASKS}
+    sizes = {config: len(load_dataset(str(mini_repo), config, split="test")) for config in protocol.TASKS}
     assert sizes == {"score": 200, "pair": 300, "batch": 50}
     pair = load_dataset(str(mini_repo), "pair", split="test")
     assert set(pair.features["human"].int2str(pair["human"])) == {"A", "B", "tie"}
@@ -82,13 +82,13 @@ def test_all_eleven_configs_round_trip(tmp_path, monkeypatch):
     release = lay_out_release(tmp_path / "release", files)
     assembly = assemble_release(release)
     assert assembly.problems == []
-    assert set(assembly.rows) == set(schema.CONFIGS)
+    assert set(assembly.rows) == set(protocol.CONFIGS)
     hq_pair = {row["id"]: row for row in assembly.rows["hq_pair"]}
     assert hq_pair["pair-2"]["human"] == "A"  # joined from the benchmark
     assert json.loads(hq_pair["pair-2"]["extra"])["evaluator"]["judge_human"] == "A"
     assert {row["id"] for row in assembly.rows["lite_score"]} <= {row["id"] for row in assembly.rows["score"]}
     build_from_release(release, tmp_path / "mllm-judge")
     monkeypatch.chdir(tmp_path)
-    for config in schema.CONFIGS:
+    for config in protocol.CONFIGS:
         loaded = load_dataset("mllm-judge", config, split="test")
-        assert_rows_round_trip(loaded, assembly.rows[config], schema.task_of_config(config))
+        assert_rows_round_trip(loaded, assembly.rows[config], protocol.task_of_config(config))

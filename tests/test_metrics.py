@@ -5,7 +5,8 @@ import math
 import pytest
 
 from mllm_judge_tasks.metrics.agreement import batch_metrics, pair_confusion, pair_metrics, ranking_distance, score_metrics
-from mllm_judge_tasks.metrics.report import JudgedItem, task_report
+from mllm_judge_tasks.judged import JudgedItem
+from mllm_judge_tasks.metrics.report import task_report
 
 
 def test_score_metrics_by_hand():

@@ -1,7 +1,7 @@
 """Leaderboard ranks: 1 + the number of rows significantly better on the paired bootstrap, never chained."""
 
 from mllm_judge_tasks.leaderboard.board import Cell, Row, _rank
-from mllm_judge_tasks.metrics.report import JudgedItem
+from mllm_judge_tasks.judged import JudgedItem
 
 N = 120
 

@@ -150,3 +150,16 @@ def test_failure_summary_reads_the_last_error_after_lmms_eval_logs_it():
     # A backend's own setup error exits non-zero with its message last.
     assert failure_summary(output + "mllm_judge_hf: checkpoint folder x does not exist\n", 1, Path("l")).startswith(
         "the lmms-eval run failed: mllm_judge_hf: checkpoint folder x does not exist\n")
+
+
+def test_a_generation_setting_that_would_not_be_applied_ends_the_run(tiny_model, mini_repo, tmp_path):
+    """`top_p` without sampling would be recorded in results.json and the packed metadata, yet change nothing."""
+    env = {**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(tmp_path / "cache.sqlite")}
+    done = subprocess.run(
+        [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_hf", "--model_args", f"pretrained={tiny_model('llava')}",
+         "--tasks", "mllm_judge_pair", "--limit", "2", "--gen_kwargs", "top_p=0.9", "--output_path", str(tmp_path / "out")],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd=tmp_path, timeout=600, env=env)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert last_line(done) == ("mllm_judge_hf: top_p and top_k apply only when sampling: set temperature > 0, "
+                               "or leave them out")
+    assert not list((tmp_path / "out").rglob("*results.json"))

@@ -57,7 +57,6 @@ def test_agreement_with_the_released_verdicts():
         ("Judgement:4Explanation: good", 4),
         ("4</s>", 4),
         ("Scores go from [[1]] to [[5]]. Judgement: [[3]]", 3),
-        ("First I thought [[2]], but on reflection [[4]]", 4),
     ],
 )
 def test_score_variants(text, verdict):
@@ -90,7 +89,6 @@ def test_score_without_a_valid_verdict_gives_the_reason(text, reason):
         ('{"Judgement": "[[C]]"}', "C"),
         ("A", "A"),
         ("Judgement: tie", "C"),
-        ("Assistant [[A]] is wordy; in the end [[B]]", "B"),
     ],
 )
 def test_pair_variants(text, verdict):
@@ -120,8 +118,25 @@ def test_batch_variants(text, verdict):
 
 @pytest.mark.parametrize("text", ["[[A]], [[B]], [[C]]", "[[A]], [[A]], [[B]], [[C]]", "[[A]], [[B]], [[C]], [[E]]"])
 def test_batch_too_few_or_repeated_letters_are_invalid(text):
-    parsed = parse_batch_verdict(text)
+    parsed = parse_batch_verdict(text, n_responses=4)
     assert parsed.verdict is None and parsed.reason is NoVerdict.INVALID_RANKING
+
+
+def test_the_api_and_the_cli_read_a_ranking_without_an_answer_count_alike(capsys):
+    """One default: without a count, the API and `mllm-judge parse` both accept a ranking of 3 or 4 answers."""
+    import io
+
+    from mllm_judge_tasks import cli
+
+    assert parse_batch_verdict("[[C]], [[A]], [[B]]", n_responses=4).verdict is None  # a count tells them apart
+    assert parse_batch_verdict("[[C]], [[A]], [[B]]").verdict == parse_verdict("batch", "[[C]], [[A]], [[B]]").verdict == "CAB"
+    stdin = sys.stdin
+    try:
+        sys.stdin = io.StringIO(json.dumps("[[C]], [[A]], [[B]]") + "\n")
+        assert cli.main(["parse", "--task", "batch"]) == 0
+    finally:
+        sys.stdin = stdin
+    assert json.loads(capsys.readouterr().out) == {"verdict": "CAB", "reason": None}
 
 
 def test_batch_three_answers():
@@ -302,3 +317,39 @@ def test_parse_command_survives_hostile_lines(tmp_path):
         assert len(out) == len(lines)
         assert [entry["verdict"] for entry in out[5:]] == [None] * 4
         assert out[3]["verdict"] == (2 if task == "score" else None)
+
+
+@pytest.mark.parametrize("task, text, reason", [
+    ("pair", "Judgement: A and B are equally good.", NoVerdict.NO_MARKER),  # a bare letter must end its clause
+    ("pair", "[[A]] is clearly better than [[B]].", NoVerdict.CONFLICTING),
+    ("pair", "Assistant [[A]] is wordy; in the end [[B]]", NoVerdict.CONFLICTING),
+    ("pair", "Judgement: [[A]] is better than [[B]]", NoVerdict.CONFLICTING),
+    ("score", "Judgement: 4/10", NoVerdict.OUT_OF_RANGE),  # another scale
+    ("score", "Judgement: 7 out of 10", NoVerdict.OUT_OF_RANGE),
+    ("score", "Judgement: 3-4", NoVerdict.CONFLICTING),
+    ("score", "Scores range from [[1]] to [[5]]; this answer sits in the middle.", NoVerdict.CONFLICTING),
+    ("score", "Judgement: 3 → on reflection [[5]]", NoVerdict.CONFLICTING),
+    ("score", "First I thought [[2]], but on reflection [[4]]", NoVerdict.CONFLICTING),
+    ("batch", 'I rank [[B]], [[A]], [[C]], [[D]]; the format asked for was "[[A]], [[B]], [[C]], [[D]]".', NoVerdict.CONFLICTING),
+    ("batch", 'Ranking: [[B]], [[A]], [[C]], [[D]] (not "[[A]], [[B]], [[C]], [[D]]")', NoVerdict.CONFLICTING),
+])
+def test_a_text_that_states_no_single_verdict_has_none(task, text, reason):
+    """Where a reader would hesitate, the parser does not guess: no verdict, and the reason."""
+    parsed = parse_verdict(task, text, 4)
+    assert (parsed.verdict, parsed.reason) == (None, reason)
+
+
+@pytest.mark.parametrize("task, text, verdict", [
+    ("score", 'Give the verdict in the form "Judgement: [[N]]" where N is 1 to 5.:Judgement: 4The answer is right.', 4),
+    ("score", "Judgement: 4/5", 4),  # the protocol's own scale
+    ("score", "Judgement: 4 out of 5.", 4),
+    ("pair", "Judgement: ［［Ａ］］", "A"),  # fullwidth brackets and letter
+    ("pair", "Judgement: [[\u200bB]]", "B"),  # a zero-width space inside the marker
+    ("pair", "[[C\u2060]]</s>", "C"),
+    ("score", "Judgement: [[⁴]]", 4),  # a superscript digit
+    ("score", "Judgement：［［５］］", 5),
+    ("batch", "Ranking: ［［Ｃ］］, ［［Ａ］］, ［［Ｂ］］, ［［Ｄ］］", "CABD"),
+    ("pair", "Judgement: [[A]]. Assistant A names the colour, [[A]] it is.", "A"),  # markers that agree
+])
+def test_texts_that_state_one_verdict_read_it(task, text, verdict):
+    assert parse_verdict(task, text, 4).verdict == verdict

@@ -78,14 +78,20 @@ def test_constrained_mode_parses_every_verdict_of_the_three_tasks(qwen, mini_rep
 
 @pytest.mark.parametrize("family", BUILDERS)
 def test_verdict_probabilities_equal_the_transformers_backend(vllm_models, family, mini_repo, tmp_path):
+    """All three tasks in one run: lmms-eval hands every request to one generate_until call, so rankings share
+    batches with score and pair items; each item takes its own mode (rankings fall back to constrained)."""
     model = vllm_models[family]
-    ours = run("mllm_judge_vllm", model, "mllm_judge_score", tmp_path / "vllm", mini_repo, "verdict_mode=probability")
-    reference = run("mllm_judge_hf", model, "mllm_judge_score", tmp_path / "hf", mini_repo, "verdict_mode=probability")
-    got = [read_verdict_probabilities(text)["probabilities"] for text in texts(ours["mllm_judge_score"])]
-    expected = [read_verdict_probabilities(text)["probabilities"] for text in texts(reference["mllm_judge_score"])]
-    assert expected[0] != expected[1]  # the documents are told apart
-    for mine, theirs in zip(got, expected, strict=True):
-        assert mine == pytest.approx(theirs, abs=1e-4)
+    ours = run("mllm_judge_vllm", model, "mllm_judge", tmp_path / "vllm", mini_repo, "verdict_mode=probability")
+    reference = run("mllm_judge_hf", model, "mllm_judge", tmp_path / "hf", mini_repo, "verdict_mode=probability")
+    for task in ("mllm_judge_score", "mllm_judge_pair"):
+        got = [read_verdict_probabilities(text)["probabilities"] for text in texts(ours[task])]
+        expected = [read_verdict_probabilities(text)["probabilities"] for text in texts(reference[task])]
+        assert expected[0] != expected[1]  # the documents are told apart
+        for mine, theirs in zip(got, expected, strict=True):
+            assert mine == pytest.approx(theirs, abs=1e-4)
+    for text in texts(ours["mllm_judge_batch"]):
+        assert read_verdict_probabilities(text) is None and "\nJudgement: [[" in text  # constrained
+    assert ours["_results"]["mllm_judge_batch"]["parse_rate,none"] == 1.0
 
 
 def test_a_killed_run_resumes_from_the_cache(qwen, mini_repo, tmp_path):
@@ -125,7 +131,7 @@ def test_the_documented_server_command_serves_our_prompts(qwen, mini_repo, tmp_p
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(qwen), "--host", "127.0.0.1",
-         "--port", str(port), "--dtype", "float32", "--max-model-len", "4096"],
+         "--port", str(port), "--dtype", "float32", "--max-model-len", "2048"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1"})
     base = f"http://127.0.0.1:{port}/v1"
     try:
@@ -143,7 +149,7 @@ def test_the_documented_server_command_serves_our_prompts(qwen, mini_repo, tmp_p
         lengths, expected = [], []
         for doc in docs:
             messages = prompts.judge_messages("pair", doc, "plain", None)
-            request = to_request(processor, messages, None)
+            request = to_request(processor, messages, None, task="pair", answer_count=2)
             expected.append(len(processor(text=[request.prompt], images=[request.images], return_tensors="pt")["input_ids"][0]))
             buffer = io.BytesIO()
             request.images[0].save(buffer, format="PNG")

@@ -10,22 +10,10 @@ from dataclasses import dataclass, field
 
 from datasets import load_dataset
 
-from mllm_judge_tasks import schema
+from mllm_judge_tasks import protocol
+from mllm_judge_tasks.judged import BenchmarkItem, benchmark_item
 from mllm_judge_tasks.location import dataset_identity, dataset_location
 from mllm_judge_tasks.problems import UserError
-
-SUBSET_NAMES = {"hq_": "HQ", "hard_": "Hard"}
-
-
-@dataclass(frozen=True)
-class BenchmarkItem:
-    task: str
-    id: str
-    instruction_id: int
-    source: str
-    human: int | str  # score 1..5; pair "A", "B" or "C" (tie); batch a ranking such as "CDAB"
-    responders: tuple[str, ...]
-    lengths: tuple[int, ...]  # characters of each answer, in display order
 
 
 @dataclass
@@ -34,18 +22,6 @@ class BenchmarkIndex:
     subsets: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # subset → task → ids
     name: str = ""  # the dataset's name and revision, as the page and the reports show them
     revision: str = ""
-
-
-def _item(task: str, row: dict) -> BenchmarkItem:
-    if task == "score":
-        human, responders, answers = row["human_score"], (row["responder"],), (row["response"],)
-    elif task == "pair":
-        human = schema.pair_letter(row["human"])
-        responders, answers = (row["responder_a"], row["responder_b"]), (row["response_a"], row["response_b"])
-    else:
-        human, responders, answers = row["human_ranking"], tuple(row["responders"]), tuple(row["responses"])
-    return BenchmarkItem(task, row["id"], row["instruction_id"], row["source"], human, tuple(responders),
-                         tuple(len(a) for a in answers))
 
 
 def _rows(location: str, config: str):
@@ -71,12 +47,12 @@ def load_index(dataset: str | None = None) -> BenchmarkIndex:
 def _load_index(location: str) -> BenchmarkIndex:
     name, revision = dataset_identity(location)
     index = BenchmarkIndex(name=name, revision=revision)
-    for task in schema.TASKS:
+    for task in protocol.TASKS:
         rows = _rows(location, task)
         if rows is not None:
-            index.items[task] = {row["id"]: _item(task, row) for row in rows}
-        for prefix, name in SUBSET_NAMES.items():
+            index.items[task] = {row["id"]: benchmark_item(task, row) for row in rows}
+        for prefix in protocol.SCORED_SUBSETS:
             subset = _rows(location, prefix + task)
             if subset is not None:
-                index.subsets.setdefault(name, {})[task] = set(subset["id"])
+                index.subsets.setdefault(protocol.SUBSETS[prefix], {})[task] = set(subset["id"])
     return index

@@ -15,9 +15,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from mllm_judge_tasks import schema
-from mllm_judge_tasks.metrics.agreement import HEADLINE, LOWER_IS_BETTER
-from mllm_judge_tasks.metrics.report import DEFAULT_RESAMPLES, JudgedItem, paired_difference_interval
+from mllm_judge_tasks import protocol
+from mllm_judge_tasks.protocol import HEADLINE, LOWER_IS_BETTER
+from mllm_judge_tasks.judged import JudgedItem
+from mllm_judge_tasks.metrics.report import DEFAULT_RESAMPLES, paired_difference_interval
 
 from .benchmark_index import BenchmarkIndex
 from .references import reference_submissions
@@ -105,7 +106,7 @@ def build_board(submissions: list[Submission], index: BenchmarkIndex, *, resampl
     rows = [_row(submission, index, resamples) for submission in everything]
     for row, slug in zip(rows, judge_slugs([row.name for row in rows])):
         row.slug = slug
-    for task in schema.TASKS:
+    for task in protocol.TASKS:
         _rank(rows, task, resamples)
     # Submissions and the paper's judges by their mean rank over the tasks they entered; the references after them.
     def order(row: Row) -> tuple:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import re
 import shutil
@@ -40,13 +41,14 @@ import yaml
 from datasets import Dataset, Features, Value
 from huggingface_hub import EvalResult, EvalResultEntry, ModelCardData, eval_result_entries_to_yaml
 
-from mllm_judge_tasks import schema
+from mllm_judge_tasks import protocol
 from mllm_judge_tasks.files import directory_mode
 from mllm_judge_tasks.location import DEFAULT_DATASET
-from mllm_judge_tasks.metrics.agreement import HEADLINE, ranking_distance
-from mllm_judge_tasks.metrics.report import JudgedItem
+from mllm_judge_tasks.metrics.agreement import ranking_distance
+from mllm_judge_tasks.judged import JudgedItem
+from mllm_judge_tasks.protocol import HEADLINE, ORIGINAL
 
-from .benchmark_index import SUBSET_NAMES, BenchmarkIndex
+from .benchmark_index import BenchmarkIndex
 from .board import Row
 from .table import markdown_text
 
@@ -71,7 +73,7 @@ class HubTask:
     """One reported number: a task's headline on the full benchmark or on a subset."""
 
     task: str  # score, pair or batch
-    subset: str  # "full", or a name of SUBSET_NAMES ("HQ", "Hard")
+    subset: str  # "full", or the display name of one of protocol.SCORED_SUBSETS ("HQ", "Hard")
     config: str  # the dataset config it is computed on
 
     @property
@@ -89,9 +91,9 @@ class HubTask:
 
 def hub_tasks(index: BenchmarkIndex) -> list[HubTask]:
     """The tasks the benchmark declares: each task it holds, on the full data and on each subset it has."""
-    prefixes = {name: prefix for prefix, name in SUBSET_NAMES.items()}
+    prefixes = {protocol.SUBSETS[prefix]: prefix for prefix in protocol.SCORED_SUBSETS}
     tasks = []
-    for task in schema.TASKS:
+    for task in protocol.TASKS:
         if task in index.items:
             tasks.append(HubTask(task, "full", task))
         for subset, ids_by_task in sorted(index.subsets.items()):
@@ -191,14 +193,18 @@ def model_index_yaml(name: str, entries: list[tuple[HubTask, EvalResultEntry]]) 
 # Per-sample results ------------------------------------------------------------------------------------------
 
 _LABEL = {"score": Value("int32"), "pair": Value("string"), "batch": Value("string")}
+# A judge's score may be real-valued (probability mode's expected score), with its most likely score beside it.
+_VERDICT = {**_LABEL, "score": Value("float64")}
 
 
 def results_features(task: str) -> Features:
     columns = {
         "id": Value("string"), "source": Value("string"), "order": Value("string"),
-        "human": _LABEL[task], "verdict": _LABEL[task], "reason": Value("string"), "verdict_from": Value("string"),
+        "human": _LABEL[task], "verdict": _VERDICT[task], "reason": Value("string"), "verdict_from": Value("string"),
         "matches_human": Value("bool"), "output": Value("string"),
     }
+    if task == "score":
+        columns["most_likely"] = Value("int32")
     if task == "batch":
         columns["edit_distance"] = Value("float64")
     return Features(columns)
@@ -208,8 +214,14 @@ class UnpublishableResults(ValueError):
     """A per-sample record that would mislead a reader of the published results."""
 
 
-_NORMALIZED_LABEL = {"score": schema.normalize_score_label, "pair": schema.pair_letter,
-                     "batch": lambda ranking: schema.normalize_batch_label(ranking, len(ranking))}
+_NORMALIZED_LABEL = {"score": protocol.normalize_score_label, "pair": protocol.pair_letter,
+                     "batch": lambda ranking: protocol.normalize_batch_label(ranking, len(ranking))}
+
+
+def _valid_score(value) -> bool:
+    """A judge's score: a real number on the protocol's scale (an expected score may fall between the integers)."""
+    low, high = protocol.SCORE_RANGE
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and low <= value <= high
 
 
 def _valid_label(task: str, value) -> bool:
@@ -230,13 +242,16 @@ def results_record(task: str, item: JudgedItem) -> dict:
         raise UnpublishableResults(f"{where}: human label {item.human!r} is not a {task} label")
     if item.verdict is None and not item.reason:
         raise UnpublishableResults(f"{where}: no verdict and no reason for it")
-    if item.verdict is not None and not _valid_label(task, item.verdict):
+    valid_verdict = _valid_score if task == "score" else lambda value: _valid_label(task, value)
+    if item.verdict is not None and not valid_verdict(item.verdict):
         raise UnpublishableResults(f"{where}: verdict {item.verdict!r} is not a {task} verdict")
     record = {
         "id": item.id, "source": item.source, "order": item.order, "human": item.human, "verdict": item.verdict,
         "reason": None if item.verdict is not None else item.reason, "verdict_from": item.verdict_from,
         "matches_human": None if item.verdict is None else item.verdict == item.human, "output": item.output,
     }
+    if task == "score":
+        record["most_likely"] = item.most_likely
     if task == "batch":
         record["edit_distance"] = None if item.verdict is None else ranking_distance(item.verdict, item.human)
     return record
@@ -250,7 +265,8 @@ def _results_card(rows: list[Row], benchmark_repo: str, configs: list[dict], cou
         "item by item, as `mllm-judge leaderboard` scored it. One config per judge and task (`<judge>__<task>`); "
         "split `latest`, and one named by the submission's date. Columns: `human` (the human label), `output` (the "
         "judge's text), `verdict` (what the parser read from it; for the paper's own judges, where the text holds "
-        "none, the verdict their release recorded, marked in `verdict_from`), `reason` (why there is no verdict), "
+        "none, the verdict their release recorded, marked in `verdict_from`; a score in probability mode is the expected "
+        "score, real-valued, with the most likely score in `most_likely`), `reason` (why there is no verdict), "
         "`matches_human`, and for batch `edit_distance` (normalized Levenshtein, lower is better). Headlines count "
         "rows with `order` = original; swapped pairs feed the position-bias figures.", "",
         "| config | judge | rows | parse rate |", "|---|---|---|---|",
@@ -271,7 +287,7 @@ def _write_results(rows: list[Row], folder: Path, benchmark_repo: str) -> None:
         (folder / row.slug).mkdir(parents=True)
         (folder / row.slug / "results.json").write_text(
             json.dumps(row.report, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
-        for task in schema.TASKS:
+        for task in protocol.TASKS:
             items = row.items.get(task)
             if not items:
                 continue
@@ -284,7 +300,7 @@ def _write_results(rows: list[Row], folder: Path, benchmark_repo: str) -> None:
                 splits.insert(0, {"split": timestamp.strftime("%Y_%m_%dT%H_%M_%S"), "path": path})
             config = results_config(row, task)
             configs.append({"config_name": config, "data_files": splits})
-            shown = [r for r in records if r["order"] == "original"]
+            shown = [r for r in records if r["order"] == ORIGINAL]
             counts[config] = (len(records), sum(r["verdict"] is not None for r in shown) / len(shown) if shown else 0.0)
     (folder / "README.md").write_text(_results_card(rows, benchmark_repo, configs, counts), encoding="utf-8")
 

@@ -21,7 +21,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from mllm_judge_tasks import schema
+from mllm_judge_tasks import protocol
 from mllm_judge_tasks.problems import Problem, UserError, json_object
 from mllm_judge_tasks.verdicts import parse_verdict
 
@@ -55,7 +55,7 @@ def _row_id(task: str, record: dict, index: BenchmarkIndex, by_key: dict) -> str
     responders = _responders(task, record)
     items = index.items.get(task, {})
     if isinstance(official, int) and not isinstance(official, bool):
-        candidate = schema.row_id(task, official)
+        candidate = protocol.row_id(task, official)
         if candidate in items and (responders is None or items[candidate].responders == responders):
             return candidate
     if responders is not None and isinstance(record.get("id"), int):
@@ -69,10 +69,10 @@ def _release_verdict(task: str, value: object, n_responses: int) -> object:
     """The `judge` field as a verdict, or None where it is not one the protocol allows."""
     try:
         if task == "score":
-            return schema.normalize_score_label(value)
+            return protocol.normalize_score_label(value)
         if task == "pair":
-            return schema.pair_letter(value)
-        return schema.normalize_batch_label(value, n_responses)
+            return protocol.pair_letter(value)
+        return protocol.normalize_batch_label(value, n_responses)
     except ValueError:
         return None
 

@@ -14,9 +14,14 @@ import re
 from pathlib import Path
 
 from mllm_judge_tasks.problems import UserError
+from mllm_judge_tasks.protocol import ORIGINAL, SWAPPED
 from mllm_judge_tasks.prompts import SETTINGS
 
+from mllm_judge_tasks.verdicts import judge_failure
+
 from .submission import write_submission
+
+SHOWN_FAILURES = 20
 
 _SAMPLES = re.compile(r"_samples_mllm_judge_(score|pair|batch)(?:_(" + "|".join(SETTINGS[1:]) + r"|swap))?\.jsonl$")
 
@@ -54,19 +59,29 @@ def pack_run(run_dir: Path, out: Path, *, contact: str, license: str, judge_mode
     results = sorted(run_dir.rglob("*results.json"))
     config = json.loads(results[-1].read_text()).get("config", {}) if results else {}
     model_args = _model_args(str(config.get("model_args", "")))
-    lines = []
+    lines, failed = [], []
     for path, match in files.items():
         task, swap = match.group(1), match.group(2) == "swap"
         for raw in path.read_text(encoding="utf-8").splitlines():
             sample = json.loads(raw)
             details = sample.get("details") or {}
-            order = details.get("order", "original")
-            if swap and order != "swapped":
+            order = details.get("order", ORIGINAL)
+            if swap and order != SWAPPED:
                 continue  # the swap task's original-order half repeats the pair task
             line = {"task": task, "id": details.get("id") or sample.get("doc", {}).get("id"), "output": _response(sample)}
-            if order == "swapped":
-                line["order"] = "swapped"
+            error = judge_failure(line["output"])
+            if error is not None:
+                failed.append(f"{task} {line['id']}{' (swapped)' if order == SWAPPED else ''}: {error}")
+            if order == SWAPPED:
+                line["order"] = SWAPPED
             lines.append(line)
+    if failed:
+        shown = "\n".join(f"  {line}" for line in failed[:SHOWN_FAILURES])
+        more = f"\n  ... and {len(failed) - SHOWN_FAILURES} more" if len(failed) > SHOWN_FAILURES else ""
+        raise UserError(
+            f"{run_dir}: the judge failed on {len(failed)} item(s), which would count as no verdict:\n{shown}{more}\n"
+            "Run the same lmms-eval command again: every answer already generated comes from the generation cache "
+            "(MLLM_JUDGE_CACHE, or the backend's cache= argument), so only these are generated again; then pack.")
     metadata = {
         "judge_model": judge_model or _public(model_args.get("pretrained") or model_args.get("model") or str(config.get("model", "unknown"))),
         "revision": model_args.get("revision"),

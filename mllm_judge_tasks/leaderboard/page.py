@@ -17,8 +17,8 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from mllm_judge_tasks import schema
-from mllm_judge_tasks.metrics.agreement import HEADLINE, LOWER_IS_BETTER
+from mllm_judge_tasks import protocol
+from mllm_judge_tasks.protocol import HEADLINE, LOWER_IS_BETTER
 
 from .board import HEADLINE_LABELS, Row
 from .plots import all_charts
@@ -29,7 +29,7 @@ from .table import _number, _rank, to_csv, to_json, to_markdown
 
 def _cells(row: Row) -> list[dict]:
     cells = []
-    for task in schema.TASKS:
+    for task in protocol.TASKS:
         cell = row.cells.get(task)
         if cell is None or cell.value is None:
             # "n/a": judged, but the metric is undefined (no variance, no non-tie verdict); "–": not judged.
@@ -67,9 +67,9 @@ def render_page(rows: list[Row], dataset: str, revision: str) -> str:
         dataset=dataset,
         revision=revision,
         columns=[{"label": HEADLINE_LABELS[t] + (" ↓" if HEADLINE[t] in LOWER_IS_BETTER else " ↑"), "key": t,
-                  "lower_better": HEADLINE[t] in LOWER_IS_BETTER} for t in schema.TASKS],
+                  "lower_better": HEADLINE[t] in LOWER_IS_BETTER} for t in protocol.TASKS],
         rows=[{"name": row.name, "slug": row.slug, "setting": row.setting, "role": row.role, "cells": _cells(row),
-               "parse_rates": " / ".join(_number(row.cells[t].parse_rate) if t in row.cells else "–" for t in schema.TASKS)}
+               "parse_rates": " / ".join(_number(row.cells[t].parse_rate) if t in row.cells else "–" for t in protocol.TASKS)}
               for row in rows],
         routes=_routes(rows),
         charts=[{"title": title, "data": base64.b64encode(png).decode()} for title, png in charts],
@@ -127,7 +127,7 @@ def render_judge_page(row: Row, dataset: str, revision: str) -> str:
              for key in SHOWN_METADATA if key in metadata]
     return _template("judge.html").render(
         name=row.name, role=row.role, dataset=dataset, revision=revision, metadata=shown,
-        tasks=[_task_section(task, row.report["tasks"][task]) for task in schema.TASKS if task in row.report["tasks"]],
+        tasks=[_task_section(task, row.report["tasks"][task]) for task in protocol.TASKS if task in row.report["tasks"]],
     )
 
 

@@ -15,8 +15,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from mllm_judge_tasks import schema  # noqa: E402
-from mllm_judge_tasks.metrics.agreement import HEADLINE  # noqa: E402
+from mllm_judge_tasks import protocol  # noqa: E402
+from mllm_judge_tasks.protocol import HEADLINE  # noqa: E402
 
 from .board import HEADLINE_LABELS, Row  # noqa: E402
 
@@ -89,6 +89,6 @@ def length_bias_chart(rows: list[Row]) -> bytes | None:
 def all_charts(rows: list[Row]) -> list[tuple[str, bytes]]:
     """(title, PNG) of every chart the rows allow, drawn with mathtext off."""
     with matplotlib.rc_context(PLAIN_TEXT):
-        charts = [(f"{HEADLINE_LABELS[task]} per source dataset", per_source_chart(rows, task)) for task in schema.TASKS]
+        charts = [(f"{HEADLINE_LABELS[task]} per source dataset", per_source_chart(rows, task)) for task in protocol.TASKS]
         charts += [("Position bias", position_bias_chart(rows)), ("Length bias", length_bias_chart(rows))]
     return [(title, png) for title, png in charts if png]

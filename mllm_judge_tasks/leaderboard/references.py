@@ -11,9 +11,11 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from mllm_judge_tasks import schema
+from mllm_judge_tasks import protocol
+from mllm_judge_tasks.judged import BenchmarkItem
+from mllm_judge_tasks.protocol import BATCH_LETTERS, PAIR_LETTERS, SCORE_RANGE, SPECS, TIE
 
-from .benchmark_index import BenchmarkIndex, BenchmarkItem
+from .benchmark_index import BenchmarkIndex
 from .submission import Prediction, Submission
 
 SEED = 0
@@ -21,33 +23,34 @@ SEED = 0
 
 def _pair_by_length(item: BenchmarkItem) -> str:
     a, b = item.lengths
-    return "[[A]]" if a > b else "[[B]]" if b > a else "[[C]]"
+    return SPECS["pair"].verdict_string(PAIR_LETTERS[0] if a > b else PAIR_LETTERS[1] if b > a else TIE)
 
 
 def _ranking_by_length(item: BenchmarkItem) -> str:
     order = sorted(range(len(item.lengths)), key=lambda i: (-item.lengths[i], i))
-    return ", ".join(f"[[{schema.BATCH_LETTERS[i]}]]" for i in order)
+    return SPECS["batch"].verdict_string("".join(BATCH_LETTERS[i] for i in order))
 
 
 def _random(rng: random.Random):
     def output(item: BenchmarkItem) -> str:
+        spec = SPECS[item.task]
         if item.task == "score":
-            return f"[[{rng.randint(1, 5)}]]"
+            return spec.verdict_string(str(rng.randint(*SCORE_RANGE)))
         if item.task == "pair":
-            return f"[[{rng.choice('ABC')}]]"
-        letters = list(schema.BATCH_LETTERS[: len(item.responders)])
+            return spec.verdict_string(rng.choice(PAIR_LETTERS))
+        letters = list(BATCH_LETTERS[: item.answer_count])
         rng.shuffle(letters)
-        return ", ".join(f"[[{letter}]]" for letter in letters)
+        return spec.verdict_string("".join(letters))
 
     return output
 
 
 REFERENCES = {
-    "random": (schema.TASKS, lambda: _random(random.Random(SEED))),
-    "always A": (("pair",), lambda: lambda item: "[[A]]"),
-    "always tie": (("pair",), lambda: lambda item: "[[C]]"),
+    "random": (protocol.TASKS, lambda: _random(random.Random(SEED))),
+    "always A": (("pair",), lambda: lambda item: SPECS["pair"].verdict_string(PAIR_LETTERS[0])),
+    "always tie": (("pair",), lambda: lambda item: SPECS["pair"].verdict_string(TIE)),
     "longer response wins": (("pair", "batch"), lambda: lambda item: _pair_by_length(item) if item.task == "pair" else _ranking_by_length(item)),
-    "constant score": (("score",), lambda: lambda item: "[[3]]"),
+    "constant score": (("score",), lambda: lambda item: SPECS["score"].verdict_string("3")),
 }
 
 

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from mllm_judge_tasks.metrics.bias import SWAP, judge_family
-from mllm_judge_tasks.metrics.report import DEFAULT_RESAMPLES, JudgedItem, task_report
-from mllm_judge_tasks.verdicts import parse_verdict
+from mllm_judge_tasks.judged import JudgedItem, judge_item
+from mllm_judge_tasks.metrics.bias import judge_family
+from mllm_judge_tasks.metrics.report import DEFAULT_RESAMPLES, task_report
+from mllm_judge_tasks.protocol import ORIGINAL, SWAPPED
 
 from .benchmark_index import BenchmarkIndex
 from .submission import Submission
 
-ROUTE_TEXT, ROUTE_RELEASE, ROUTE_NONE = "parsed from the text", "release's judge field", "no verdict"
+NO_VERDICT_ROUTE = "no verdict"  # counted beside the VerdictRoute values in a report's verdict_routes
 
 
 def judged_items(submission: Submission, index: BenchmarkIndex) -> tuple[dict[str, list[JudgedItem]], dict[str, Counter]]:
@@ -32,26 +33,11 @@ def judged_items(submission: Submission, index: BenchmarkIndex) -> tuple[dict[st
         row = index.items.get(prediction.task, {}).get(prediction.id)
         if row is None:
             continue
-        parsed = parse_verdict(prediction.task, prediction.output, len(row.responders))
-        verdict, reason = parsed.verdict, None if parsed.reason is None else parsed.reason.value
-        if verdict is not None:
-            route = ROUTE_TEXT
-        elif (prediction.task, prediction.id) in submission.release_verdicts:
-            verdict, reason = submission.release_verdicts[(prediction.task, prediction.id)], None
-            route = ROUTE_RELEASE
-        else:
-            route = ROUTE_NONE
-        routes[prediction.task][route] += 1
-        swapped = prediction.order == "swapped"
-        human = SWAP[row.human] if swapped else row.human
-        items[prediction.task].append(
-            JudgedItem(
-                id=row.id, source=row.source, human=human, verdict=verdict, reason=reason, verdicts=(verdict,),
-                lengths=row.lengths[::-1] if swapped else row.lengths,
-                responders=row.responders[::-1] if swapped else row.responders, order=prediction.order,
-                output=prediction.output, verdict_from=None if route == ROUTE_NONE else route,
-            )
-        )
+        shown = row.swapped() if prediction.order == SWAPPED else row
+        item = judge_item(shown, [prediction.output], order=prediction.order,
+                          release_verdict=submission.release_verdicts.get((prediction.task, prediction.id)))
+        routes[prediction.task][item.verdict_from or NO_VERDICT_ROUTE] += 1
+        items[prediction.task].append(item)
     return dict(items), dict(routes)
 
 
@@ -62,7 +48,7 @@ def score_items(submission: Submission, index: BenchmarkIndex, items: dict[str, 
     tasks = {}
     for task, task_items in sorted(items.items()):
         report = {"full": task_report(task, task_items, resamples=resamples, seed=seed, family=family)}
-        original = [item for item in task_items if item.order == "original"]
+        original = [item for item in task_items if item.order == ORIGINAL]
         for subset, ids_by_task in sorted(index.subsets.items()):
             ids = ids_by_task.get(task)
             if ids:

@@ -21,9 +21,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mllm_judge_tasks import schema
+from mllm_judge_tasks import protocol
 from mllm_judge_tasks.files import write_text_atomic
 from mllm_judge_tasks.problems import Problem, json_object
+from mllm_judge_tasks.protocol import ORDERS, ORIGINAL, SWAPPED
 from mllm_judge_tasks.prompts import SETTINGS
 
 PREDICTIONS = "predictions.jsonl"
@@ -31,7 +32,6 @@ METADATA = "metadata.json"
 MAX_PREDICTIONS_BYTES = 512 * 2**20
 MAX_METADATA_BYTES = 64 * 2**10
 MAX_OUTPUT_CHARS = 100_000
-ORDERS = ("original", "swapped")
 MAX_METADATA_TEXT = 500  # characters of one metadata string (a name, a contact)
 PREDICTION_FIELDS = ("task", "id", "output", "order")
 
@@ -53,7 +53,7 @@ class Prediction:
     task: str
     id: str
     output: str
-    order: str = "original"
+    order: str = ORIGINAL
 
 
 @dataclass
@@ -147,8 +147,8 @@ def _prediction(number: int, record: dict, problems: list[Problem]) -> Predictio
         problems.append(Problem(PREDICTIONS, number, name[:80], why))
         ok = False
     task, row_id, output = record.get("task"), record.get("id"), record.get("output")
-    if task not in schema.TASKS:
-        problems.append(Problem(PREDICTIONS, number, "task", f"expected one of {', '.join(schema.TASKS)}, got {str(task)[:80]!r}"))
+    if task not in protocol.TASKS:
+        problems.append(Problem(PREDICTIONS, number, "task", f"expected one of {', '.join(protocol.TASKS)}, got {str(task)[:80]!r}"))
         ok = False
     if not isinstance(row_id, str) or not row_id or len(row_id) > 100:
         problems.append(Problem(PREDICTIONS, number, "id", f"expected a row id string, got {str(row_id)[:80]!r}"))
@@ -162,11 +162,11 @@ def _prediction(number: int, record: dict, problems: list[Problem]) -> Predictio
     elif len(output) > MAX_OUTPUT_CHARS:
         problems.append(Problem(PREDICTIONS, number, "output", f"longer than {MAX_OUTPUT_CHARS} characters"))
         ok = False
-    order = record.get("order", "original")
+    order = record.get("order", ORIGINAL)
     if order not in ORDERS:
         problems.append(Problem(PREDICTIONS, number, "order", f"expected 'original' or 'swapped', got {str(order)[:80]!r}"))
         ok = False
-    elif order == "swapped" and task != "pair":
+    elif order == SWAPPED and task != "pair":
         problems.append(Problem(PREDICTIONS, number, "order", "only pair items can be swapped"))
         ok = False
     if not ok:

@@ -14,7 +14,7 @@ import io
 import json
 import re
 
-from mllm_judge_tasks import schema
+from mllm_judge_tasks import protocol
 
 from .board import HEADLINE_LABELS, Row
 
@@ -31,7 +31,7 @@ def table_records(rows: list[Row]) -> list[dict]:
     records = []
     for row in rows:
         record = {"judge": row.name, "setting": row.setting, "role": row.role}
-        for task in schema.TASKS:
+        for task in protocol.TASKS:
             cell = row.cells.get(task)
             record[task] = None if cell is None else {
                 "headline": HEADLINE_LABELS[task], "value": cell.value, "ci95": cell.ci95, "rank": cell.rank,
@@ -50,12 +50,12 @@ def to_csv(rows: list[Row]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     header = ["judge", "setting", "role"]
-    for task in schema.TASKS:
+    for task in protocol.TASKS:
         header += [f"{task}_value", f"{task}_ci_low", f"{task}_ci_high", f"{task}_rank", f"{task}_parse_rate"]
     writer.writerow(header)
     for row in rows:
         line = [spreadsheet_text(row.name), spreadsheet_text(row.setting), row.role]
-        for task in schema.TASKS:
+        for task in protocol.TASKS:
             cell = row.cells.get(task)
             line += ["", "", "", "", ""] if cell is None else [
                 _number(cell.value), _number(cell.ci95[0]), _number(cell.ci95[1]), _rank(cell), _number(cell.parse_rate)]
@@ -90,10 +90,10 @@ def format_cell(cell) -> str:
 
 
 def to_markdown(rows: list[Row]) -> str:
-    lines = ["| judge | setting | " + " | ".join(HEADLINE_LABELS[t] for t in schema.TASKS) + " |",
-             "|---|---|" + "---|" * len(schema.TASKS)]
+    lines = ["| judge | setting | " + " | ".join(HEADLINE_LABELS[t] for t in protocol.TASKS) + " |",
+             "|---|---|" + "---|" * len(protocol.TASKS)]
     for row in rows:
         name = f"*{markdown_text(row.name)}*" if row.role == "reference" else markdown_text(row.name)
-        cells = " | ".join(format_cell(row.cells.get(task)) for task in schema.TASKS)
+        cells = " | ".join(format_cell(row.cells.get(task)) for task in protocol.TASKS)
         lines.append(f"| {name} | {markdown_text(row.setting)} | {cells} |")
     return "\n".join(lines) + "\n"

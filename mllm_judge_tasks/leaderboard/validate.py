@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from mllm_judge_tasks.problems import Problem
+from mllm_judge_tasks.protocol import ORIGINAL, SWAPPED
 
 from .benchmark_index import BenchmarkIndex
 from .submission import PREDICTIONS, Submission
@@ -37,10 +38,10 @@ def validate_submission(submission: Submission, index: BenchmarkIndex) -> list[P
             problems.append(Problem(PREDICTIONS, prediction.line, "id", f"duplicate of line {seen[key]} ({prediction.task} {prediction.id})"))
             continue
         seen[key] = prediction.line
-        if prediction.order == "original":
+        if prediction.order == ORIGINAL:
             covered[prediction.task].add(prediction.id)
     for (task, row_id, order), line in seen.items():
-        if order == "swapped" and row_id not in covered[task]:
+        if order == SWAPPED and row_id not in covered[task]:
             problems.append(Problem(PREDICTIONS, line, "order", f"swapped {row_id} without its judgement in the released order"))
     for task, ids in sorted(covered.items()):
         missing = sorted(set(index.items[task]) - ids)

@@ -18,8 +18,7 @@ from rapidfuzz.distance import Levenshtein
 from scipy import stats
 from sklearn.metrics import confusion_matrix, f1_score, recall_score
 
-PAIR_CLASSES = ("A", "B", "C")
-TIE = "C"
+from mllm_judge_tasks.protocol import PAIR_LETTERS, TIE
 
 
 def _correlation(function, judge: Sequence[float], human: Sequence[float]) -> float:
@@ -62,18 +61,18 @@ def pair_metrics(judge: Sequence[str], human: Sequence[str]) -> dict[str, float]
         "no_tie_coverage": _share(no_tie),
         "accuracy_no_human_tie": _share(judge_array[no_human_tie] == human_array[no_human_tie]),
         "accuracy_with_tie": _share(judge_array == human_array),
-        "macro_f1_with_tie": float(f1_score(human, judge, labels=list(PAIR_CLASSES), average="macro", **both)) if len(judge) else math.nan,
-        "macro_recall_with_tie": float(recall_score(human, judge, labels=list(PAIR_CLASSES), average="macro", **both)) if len(judge) else math.nan,
-        "macro_f1_no_tie": float(f1_score(list(human_array[no_tie]), list(judge_array[no_tie]), labels=["A", "B"], average="macro", **both)) if no_tie.any() else math.nan,
-        "macro_recall_no_tie": float(recall_score(list(human_array[no_tie]), list(judge_array[no_tie]), labels=["A", "B"], average="macro", **both)) if no_tie.any() else math.nan,
+        "macro_f1_with_tie": float(f1_score(human, judge, labels=list(PAIR_LETTERS), average="macro", **both)) if len(judge) else math.nan,
+        "macro_recall_with_tie": float(recall_score(human, judge, labels=list(PAIR_LETTERS), average="macro", **both)) if len(judge) else math.nan,
+        "macro_f1_no_tie": float(f1_score(list(human_array[no_tie]), list(judge_array[no_tie]), labels=list(PAIR_LETTERS[:2]), average="macro", **both)) if no_tie.any() else math.nan,
+        "macro_recall_no_tie": float(recall_score(list(human_array[no_tie]), list(judge_array[no_tie]), labels=list(PAIR_LETTERS[:2]), average="macro", **both)) if no_tie.any() else math.nan,
     }
 
 
 def pair_confusion(judge: Sequence[str], human: Sequence[str]) -> list[list[int]]:
     """Counts with human verdicts as rows and judge verdicts as columns, in the order A, B, C (tie)."""
     if not judge:
-        return [[0] * len(PAIR_CLASSES) for _ in PAIR_CLASSES]
-    return confusion_matrix(human, judge, labels=list(PAIR_CLASSES)).tolist()
+        return [[0] * len(PAIR_LETTERS) for _ in PAIR_LETTERS]
+    return confusion_matrix(human, judge, labels=list(PAIR_LETTERS)).tolist()
 
 
 def ranking_distance(judge: str, human: str) -> float:
@@ -98,5 +97,3 @@ def batch_metrics(judge: Sequence[str], human: Sequence[str]) -> dict[str, float
 
 
 METRICS = {"score": score_metrics, "pair": pair_metrics, "batch": batch_metrics}
-HEADLINE = {"score": "pearson", "pair": "accuracy_no_tie", "batch": "edit_distance"}
-LOWER_IS_BETTER = {"mae", "edit_distance"}

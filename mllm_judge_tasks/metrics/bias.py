@@ -13,9 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-from .agreement import TIE
+from mllm_judge_tasks.protocol import SWAP, TIE
 
-SWAP = {"A": "B", "B": "A", TIE: TIE}
 FAMILIES = ("gpt4", "gemini", "llava", "cogvlm", "qwen")
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import datasets
 import evaluate
 
-from mllm_judge_tasks.schema import pair_letter
-from mllm_judge_tasks.verdicts import parse_verdict
+from mllm_judge_tasks.judged import BenchmarkItem, judge_item
+from mllm_judge_tasks.protocol import pair_letter
 
-from .report import JudgedItem, task_report
+from .report import task_report
 
 _MODULES = Path(__file__).parent / "evaluate_modules"
 _REFERENCE_TYPE = {"score": datasets.Value("int32"), "pair": datasets.Value("string"), "batch": datasets.Value("string")}
@@ -27,10 +27,6 @@ Vision-Language Benchmark}, author={Chen, Dongping and others}, booktitle={ICML}
 def evaluate_module_path(task: str) -> str:
     """The path `evaluate.load` takes for the metric of `task` ("score", "pair" or "batch")."""
     return str(_MODULES / f"mllm_judge_{task}" / f"mllm_judge_{task}.py")
-
-
-def _human(task: str, label):
-    return pair_letter(label) if task == "pair" else label
 
 
 class JudgeAgreement(evaluate.Metric):
@@ -48,11 +44,13 @@ class JudgeAgreement(evaluate.Metric):
         )
 
     def _compute(self, predictions, references, sources=None, n_responses=None, resamples: int = 1000) -> dict:
+        """`n_responses` gives each ranking's answer count; without it, a ranking label (one letter per answer,
+        as the dataset normalises them) gives it. Only the count matters: a ranking is read against it."""
         sources = sources or ["all"] * len(predictions)
         items = []
         for index, (text, label) in enumerate(zip(predictions, references)):
-            n = n_responses[index] if n_responses else len(str(label)) if self.TASK == "batch" else 4
-            parsed = parse_verdict(self.TASK, text, n)
-            items.append(JudgedItem(str(index), sources[index], _human(self.TASK, label), parsed.verdict,
-                                    None if parsed.reason is None else parsed.reason.value))
+            human = pair_letter(label) if self.TASK == "pair" else label
+            count = (n_responses[index] if n_responses else len(label)) if self.TASK == "batch" else 1
+            row = BenchmarkItem(self.TASK, str(index), 0, sources[index], human, (), (), count)
+            items.append(judge_item(row, [text]))
         return task_report(self.TASK, items, resamples=resamples)

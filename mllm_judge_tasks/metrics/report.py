@@ -21,40 +21,18 @@ import math
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
 from . import bias
-from .agreement import HEADLINE, METRICS, TIE, pair_confusion, ranking_distance
+from mllm_judge_tasks.judged import JudgedItem
+from mllm_judge_tasks.protocol import HEADLINE, ORIGINAL, PAIR_LETTERS, SWAPPED, TIE
+
+from .agreement import METRICS, pair_confusion, ranking_distance
 from .consistency import majority_consistency
 
 DEFAULT_RESAMPLES = 1000
-
-
-@dataclass(frozen=True)
-class JudgedItem:
-    """One judged item: the parsed verdict (None when it did not parse) and the human label.
-
-    The optional fields feed the bias figures: `verdicts` holds every repeat's
-    verdict, `lengths` and `responders` the shown answers' lengths and makers
-    (in display order), `order` whether a pair is shown as released or swapped.
-    `output` and `verdict_from` (the judge's text, and where the verdict was
-    read) go to the per-sample results a leaderboard publishes.
-    """
-
-    id: str
-    source: str
-    human: int | str
-    verdict: int | str | None
-    reason: str | None = None
-    verdicts: tuple = ()
-    lengths: tuple = ()
-    responders: tuple = ()
-    order: str = "original"
-    output: str = ""
-    verdict_from: str | None = None
 
 
 def _nan_to_none(value: float) -> float | None:
@@ -148,8 +126,8 @@ def paired_difference_interval(
     Only items both judges gave a verdict on count; an interval holding 0 means
     the two cannot be told apart on this benchmark.
     """
-    theirs = {item.id: item for item in second if item.order == "original" and item.verdict is not None}
-    mine = sorted((item for item in first if item.order == "original" and item.verdict is not None and item.id in theirs),
+    theirs = {item.id: item for item in second if item.order == ORIGINAL and item.verdict is not None}
+    mine = sorted((item for item in first if item.order == ORIGINAL and item.verdict is not None and item.id in theirs),
                   key=lambda item: item.id)
     aligned = [(item, theirs[item.id]) for item in mine]
     if not aligned:
@@ -164,10 +142,10 @@ def paired_difference_interval(
 def bias_report(task: str, items: Sequence[JudgedItem], family: str | None = None) -> dict:
     """Consistency and bias figures, each where the items carry what it needs."""
     report: dict = {"majority_consistency": majority_consistency([item.verdicts for item in items])}
-    shown = [item for item in items if item.order == "original"]
+    shown = [item for item in items if item.order == ORIGINAL]
     verdicts, humans = [i.verdict for i in shown], [i.human for i in shown]
     if task == "pair":
-        swapped = {item.id: item for item in items if item.order == "swapped"}
+        swapped = {item.id: item for item in items if item.order == SWAPPED}
         paired = [(item, swapped[item.id]) for item in shown if item.id in swapped]
         if paired:
             report["position"] = bias.position_bias(
@@ -194,7 +172,7 @@ def task_report(
     """
     metric = METRICS[task]
     items = sorted(items, key=lambda item: (item.id, item.order))
-    shown = [item for item in items if item.order == "original"]
+    shown = [item for item in items if item.order == ORIGINAL]
     parsed = [item for item in shown if item.verdict is not None]
     by_source: dict[str, list[JudgedItem]] = defaultdict(list)
     for item in shown:
@@ -225,7 +203,7 @@ def task_report(
     }
     if task == "pair":
         report["confusion"] = {
-            "labels": ["A", "B", "C (tie)"],
+            "labels": [f"{letter} (tie)" if letter == TIE else letter for letter in PAIR_LETTERS],
             "rows_human_columns_judge": pair_confusion([i.verdict for i in parsed], [i.human for i in parsed]),
         }
     return report

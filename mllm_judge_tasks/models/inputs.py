@@ -12,8 +12,13 @@ from PIL import Image
 
 @dataclass
 class JudgeRequest:
+    """One item to judge: the rendered prompt and images, and what its verdict must be (its task, answer count)."""
+
     prompt: str  # the chat template applied, generation prompt included
     images: list[Image.Image]
+    task: str  # "score", "pair" or "batch", from the task YAML
+    answer_count: int  # responses shown: a ranking's options depend on it
+    item_id: str = ""  # the row's id, for messages
 
 
 def cap_pixels(image: Image.Image, max_pixels: int | None) -> Image.Image:
@@ -26,7 +31,8 @@ def cap_pixels(image: Image.Image, max_pixels: int | None) -> Image.Image:
     return image.resize((max(1, int(image.width * scale)), max(1, int(image.height * scale))), Image.BICUBIC)
 
 
-def to_request(processor, messages: list[dict], max_pixels: int | None) -> JudgeRequest:
+def to_request(processor, messages: list[dict], max_pixels: int | None, *, task: str, answer_count: int,
+               item_id: str = "") -> JudgeRequest:
     """Take the images out of the content parts and render the chat template around placeholders."""
     images, rendered = [], []
     for message in messages:
@@ -46,7 +52,7 @@ def to_request(processor, messages: list[dict], max_pixels: int | None) -> Judge
                 parts.append(part)
         rendered.append({**message, "content": parts})
     prompt = processor.apply_chat_template(rendered, add_generation_prompt=True, tokenize=False)
-    return JudgeRequest(prompt=prompt, images=images)
+    return JudgeRequest(prompt=prompt, images=images, task=task, answer_count=answer_count, item_id=item_id)
 
 
 def encode(processor, prompts: Sequence[str], images: Sequence[list[Image.Image]], device, dtype) -> dict:

@@ -1,11 +1,19 @@
-"""What every judge backend does around its engine: requests in, cache, de-duplication, batches, counts.
+"""What every judge backend does around its engine: requests in, verdict modes per item, cache, counts.
 
-A backend (transformers, vLLM) supplies a processor (chat template and
-tokenizer), an identity for the cache key and `_run_batch`; this class turns
-lmms-eval's requests into rendered prompts, answers what the cache already
-holds, generates each distinct request once (pairs judged as released and again
-by the swap task often repeat a prompt), retries a failing batch item by item,
-writes the cache after every batch and prints the one line a user reads:
+An engine (transformers, vLLM) supplies a processor (chat template and
+tokenizer), an identity for the cache key and three primitives:
+
+- `_generate`: free generation with stop strings;
+- `_choose`: after the prompt and a given continuation, one of given strings;
+- `_option_probabilities`: after the prompt and the forced opening
+  "Judgement: [[", the probabilities of the options' first tokens.
+
+This class turns lmms-eval's requests into rendered prompts, decides each
+item's verdict mode from its own task (probability mode falls back to
+constrained for a ranking, item by item), answers what the cache already holds,
+generates each distinct request once, retries a failing batch item by item,
+records an item it cannot judge as a judge failure (never cached), writes the
+cache after every batch and prints the one line a user reads:
 `N requests: c from cache, g generated, f failed; r repeated an earlier request`.
 """
 
@@ -21,16 +29,29 @@ from lmms_eval.api.instance import Instance
 from lmms_eval.api.model import lmms
 from tqdm import tqdm
 
+from mllm_judge_tasks.protocol import SPECS, TASKS, VERDICT_KEY, VERDICT_MODES, failure_output, probability_output
+
 from .cache import CACHE_ERRORS, GenerationCache, cache_warning, request_key
 from .inputs import JudgeRequest, to_request
 from .preflight import SetupError, check_checkpoint, check_dataset, check_model_args
+from .settings import flag, generation_settings
 
-MODES = ("free", "constrained", "probability")
 DEFAULT_CACHE = Path(os.environ.get("MLLM_JUDGE_CACHE", Path.home() / ".cache" / "mllm-judge" / "generations.sqlite"))
 
 
-def flag(value) -> bool:
-    return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes")
+def protocol_task(doc_to_messages) -> str:
+    """The protocol task ("score", "pair", "batch") a request's task YAML names (`lmms_eval_specific_kwargs`).
+
+    lmms-eval hands a chat model its Task's bound `doc_to_messages`, and the Task
+    holds the YAML's kwargs, so the task travels with every request: nothing is
+    guessed from which fields a document has.
+    """
+    kwargs = getattr(getattr(doc_to_messages, "__self__", None), "lmms_eval_specific_kwargs", None)
+    task = kwargs.get("task") if isinstance(kwargs, dict) else None
+    if task not in TASKS:
+        raise SetupError("a request's task YAML names no protocol task (lmms_eval_specific_kwargs: task: score, pair "
+                         "or batch); the mllm_judge backends judge the mllm_judge tasks")
+    return task
 
 
 def fingerprint(pretrained: str) -> str:
@@ -44,10 +65,11 @@ def fingerprint(pretrained: str) -> str:
 
 
 class JudgeBackend(lmms):
-    """Subclasses set `name`, `processor` and `model_identity`, and implement `_run_batch`."""
+    """Subclasses set `name`, `processor` and `model_identity`, and implement the three engine primitives."""
 
     is_simple = False
     name = "judge"
+    exit_on_setup_error = False  # set when the lmms-eval CLI made the backend (see create_from_arg_string)
 
     @classmethod
     def create_from_arg_string(cls, arg_string: str, additional_config: dict | None = None):
@@ -59,9 +81,11 @@ class JudgeBackend(lmms):
         """
         try:
             check_dataset(cls.name)
-            return super().create_from_arg_string(arg_string, additional_config)
+            backend = super().create_from_arg_string(arg_string, additional_config)
         except SetupError as error:
             raise SystemExit(str(error)) from None
+        backend.exit_on_setup_error = True
+        return backend
 
     @classmethod
     def model_args(cls) -> list[str]:
@@ -74,8 +98,8 @@ class JudgeBackend(lmms):
         super().__init__()
         # Everything a newcomer gets wrong is checked before any weight or dataset loads.
         check_model_args(self.name, self.model_args(), unknown_args)
-        if verdict_mode not in MODES:
-            raise SetupError(f"{self.name}: verdict_mode must be one of {', '.join(MODES)}, got {verdict_mode!r}")
+        if verdict_mode not in VERDICT_MODES:
+            raise SetupError(f"{self.name}: verdict_mode must be one of {', '.join(VERDICT_MODES)}, got {verdict_mode!r}")
         check_checkpoint(self.name, pretrained)
         self.batch_size_per_gpu = int(batch_size)
         self.max_pixels = int(max_pixels) if max_pixels not in (None, "None", "none") else None
@@ -105,29 +129,55 @@ class JudgeBackend(lmms):
     def generate_until_multi_round(self, requests):
         raise NotImplementedError(f"{self.name}: the mllm_judge tasks are single-round")
 
-    def _run_batch(self, docs: list[dict], requests: list[JudgeRequest], settings: dict) -> list[str]:
+    # The engine's primitives ------------------------------------------------------------------------------------
+
+    def _generate(self, requests: list[JudgeRequest], settings: dict, stops: list[str]) -> list[str]:
+        """Free text after each prompt, cut at the first stop string."""
         raise NotImplementedError
+
+    def _choose(self, requests: list[JudgeRequest], continuations: list[str], choices: list[list[str]]) -> list[str]:
+        """After each prompt and its continuation (text the judge wrote), the choice the judge continues with."""
+        raise NotImplementedError
+
+    def _option_probabilities(self, requests: list[JudgeRequest], options: list[list[str]]) -> list[list[float]]:
+        """p(option) of each option's first token after the prompt and the forced opening "Judgement: [[",
+        renormalised over the options."""
+        raise NotImplementedError
+
+    # Verdict modes ----------------------------------------------------------------------------------------------
+
+    def _judge(self, requests: list[JudgeRequest], settings: dict) -> list[str]:
+        """Judge texts of a batch whose items share `settings`, and so one verdict mode."""
+        mode = settings["verdict_mode"]
+        options = [SPECS[r.task].options(r.answer_count) for r in requests]
+        if mode == "probability":
+            distributions = self._option_probabilities(requests, options)
+            return [probability_output(r.task, dict(zip(names, weights)))
+                    for r, names, weights in zip(requests, options, distributions)]
+        stops = settings["stop_strings"]
+        if mode == "free":
+            return self._generate(requests, settings, stops)
+        # Constrained: the analysis runs freely until the verdict key, then the verdict is one of the protocol's.
+        analyses = [text.rstrip() + "\n" + VERDICT_KEY for text in self._generate(requests, settings, [VERDICT_KEY, *stops])]
+        choices = [[" " + SPECS[r.task].verdict_string(option) for option in names] for r, names in zip(requests, options)]
+        return [analysis + " " + verdict.strip() for analysis, verdict in zip(analyses, self._choose(requests, analyses, choices))]
 
     def _prompt_length(self, request: JudgeRequest) -> int:
         return len(self.processor.tokenizer(request.prompt)["input_ids"])
 
-    def _settings(self, gen_kwargs: dict) -> dict:
-        until = gen_kwargs.get("until") or []
-        return {
-            "max_new_tokens": self.max_new_tokens or int(gen_kwargs.get("max_new_tokens", 512)),
-            "stop_strings": [until] if isinstance(until, str) else list(until),
-            "temperature": float(gen_kwargs.get("temperature", 0) or 0),
-            "verdict_mode": self.verdict_mode,
-        }
-
-    def _prepare(self, request: Instance) -> tuple[dict, JudgeRequest | None, dict, str | None]:
-        _, doc_to_messages, gen_kwargs, doc_id, task, split = request.args
-        doc = self.task_dict[task][split][doc_id]
-        settings = self._settings(gen_kwargs)
+    def _prepare(self, request: Instance) -> tuple[JudgeRequest | str, dict]:
+        """The rendered request and its settings, or the failure text of a document that cannot be rendered."""
+        _, doc_to_messages, gen_kwargs, doc_id, task_name, split = request.args
+        doc = self.task_dict[task_name][split][doc_id]
+        task = protocol_task(doc_to_messages)
+        settings = generation_settings(gen_kwargs, task=task, verdict_mode=self.verdict_mode, max_new_tokens=self.max_new_tokens)
         try:
-            return doc, to_request(self.processor, doc_to_messages(doc), self.max_pixels), settings, None
+            return to_request(self.processor, doc_to_messages(doc), self.max_pixels, task=task,
+                              answer_count=SPECS[task].answer_count(doc), item_id=str(doc.get("id", doc_id))), settings
         except (OSError, ValueError, SyntaxError) as error:  # an image that fails to decode, a bad message
-            return doc, None, settings, f"{task} doc {doc_id} ({doc.get('id')}): {type(error).__name__}: {error}"
+            print(f"{self.name}: skipped, {task_name} doc {doc_id} ({doc.get('id')}): {type(error).__name__}: {error}",
+                  file=sys.stderr)
+            return failure_output(error), settings
 
     def _cache_call(self, doing: str, call, default):
         """A cache read or write; on a fault, warn once naming the file and go on without the cache."""
@@ -138,29 +188,43 @@ class JudgeBackend(lmms):
             self.cache = None
             return default
 
-    def _run_isolated(self, members: list[int], prepared: list) -> dict[int, str | None]:
+    def _run_isolated(self, members: list[int], prepared: list) -> dict[int, str | Exception]:
         """One batch; if the processor or the model fails on it, each item alone, so only a bad item is lost."""
         try:
-            texts = self._run_batch([prepared[i][0] for i in members], [prepared[i][1] for i in members], prepared[members[0]][2])
-            return dict(zip(members, texts))
+            return dict(zip(members, self._judge([prepared[i][0] for i in members], prepared[members[0]][1])))
         except Exception as error:  # a processor refusing an image, a kernel failing on one shape
             if len(members) == 1:
-                doc = prepared[members[0]][0]
-                print(f"{self.name}: skipped {doc.get('id')}: {type(error).__name__}: {str(error)[:300]}", file=sys.stderr)
-                return {members[0]: None}
-        answers: dict[int, str | None] = {}
+                item = prepared[members[0]][0].item_id
+                print(f"{self.name}: skipped {item}: {type(error).__name__}: {str(error)[:300]}", file=sys.stderr)
+                return {members[0]: error}
+        answers: dict[int, str | Exception] = {}
         for i in members:
             answers.update(self._run_isolated([i], prepared))
         return answers
 
     def generate_until(self, requests: list[Instance]) -> list[str]:
-        prepared = [self._prepare(request) for request in requests]
+        """Judge texts for lmms-eval's requests, in their order. The steps:
+
+        1. render each request (chat template, pixel cap) with its task's settings and verdict mode; a document
+           that cannot be rendered becomes a judge failure;
+        2. key each greedy request (model identity, prompt, pixels, settings) and answer what the cache holds;
+        3. generate each distinct remaining request once, longest prompts first, in batches of one mode and of
+           image-bearing or text-only prompts alike; write the cache after every batch;
+        4. a failing batch is retried item by item; an item that still fails is a judge failure, never cached,
+           so a rerun of the same command generates only it;
+        5. copy answers to repeated requests and print the count line.
+        """
+        try:
+            prepared = [self._prepare(request) for request in requests]
+        except SetupError as error:
+            if self.exit_on_setup_error:
+                raise SystemExit(f"{self.name}: {error}") from None
+            raise
         answers: list[str | None] = [None] * len(requests)
         keys: dict[int, str] = {}  # "" for a request never shared: a sampled answer must be drawn anew
-        for index, (_doc, judge_request, settings, error) in enumerate(prepared):
-            if error is not None:
-                print(f"{self.name}: skipped, {error}", file=sys.stderr)
-                answers[index] = ""
+        for index, (judge_request, settings) in enumerate(prepared):
+            if isinstance(judge_request, str):
+                answers[index] = judge_request
                 self.stats["failed"] += 1
             else:
                 keys[index] = "" if settings["temperature"] > 0 else request_key(
@@ -181,22 +245,22 @@ class JudgeBackend(lmms):
         self.stats["repeated"] += len(repeats)
         pending = [i for i in keys if answers[i] is None and i not in repeats]
         # Longest prompts first: similar lengths share a batch (little padding) and memory peaks early.
-        lengths = {i: self._prompt_length(prepared[i][1]) for i in pending}
-        pending.sort(key=lambda i: (-lengths[i], bool(prepared[i][1].images), i))
+        lengths = {i: self._prompt_length(prepared[i][0]) for i in pending}
+        pending.sort(key=lambda i: (-lengths[i], bool(prepared[i][0].images), i))
         lost: set[int] = set()
         progress = tqdm(total=len(pending), desc=self.name, unit="sample", disable=self.rank != 0 or not pending)
         for start in range(0, len(pending), self.batch_size):
             chunk = pending[start : start + self.batch_size]
-            # A batch mixes neither settings nor image-less with image-bearing prompts.
+            # A batch mixes neither settings (and so verdict modes) nor image-less with image-bearing prompts.
             groups: dict[tuple, list[int]] = {}
             for i in chunk:
-                groups.setdefault((str(prepared[i][2]), bool(prepared[i][1].images)), []).append(i)
+                groups.setdefault((str(prepared[i][1]), bool(prepared[i][0].images)), []).append(i)
             for members in groups.values():
                 texts = self._run_isolated(members, prepared)
                 for i, text in texts.items():
-                    answers[i] = "" if text is None else text
-                lost.update(i for i, text in texts.items() if text is None)
-                done = {keys[i]: text for i, text in texts.items() if keys[i] and text is not None}
+                    answers[i] = text if isinstance(text, str) else failure_output(text)
+                lost.update(i for i, text in texts.items() if not isinstance(text, str))
+                done = {keys[i]: text for i, text in texts.items() if keys[i] and isinstance(text, str)}
                 if self.cache is not None and done:
                     self._cache_call("written", lambda: self.cache.put_many(done), None)
             self.stats["generated"] += len(chunk)

@@ -16,9 +16,10 @@ from __future__ import annotations
 import torch
 
 from .inputs import JudgeRequest, encode, generate_texts
-from .judge_backend import JudgeBackend, fingerprint, flag
+from .judge_backend import JudgeBackend, fingerprint
 from .loading import load_judge
-from .verdict_modes import VERDICT_KEY, constrained_verdicts, probability_output, task_of_doc, verdict_probabilities
+from .settings import flag
+from .verdict_modes import choose, option_probabilities
 
 
 class MLLMJudgeHF(JudgeBackend):
@@ -63,19 +64,16 @@ class MLLMJudgeHF(JudgeBackend):
     def device(self) -> torch.device:
         return self.judge.device
 
-    def _run_batch(self, docs: list[dict], requests: list[JudgeRequest], settings: dict) -> list[str]:
-        prompts, images = [r.prompt for r in requests], [r.images for r in requests]
-        mode = settings["verdict_mode"]
-        if mode == "probability" and all(task_of_doc(doc) != "batch" for doc in docs):
-            distributions = verdict_probabilities(self.judge, prompts, images, docs)
-            return [probability_output(doc, dist) for doc, dist in zip(docs, distributions)]
-        batch = encode(self.judge.processor, prompts, images, self.judge.device, self.judge.dtype)
-        free_settings = {k: settings[k] for k in ("max_new_tokens", "temperature")}
-        stops = settings["stop_strings"]
-        if mode == "free":
-            return generate_texts(self.judge, batch, stop_strings=stops, **free_settings)
-        # Constrained: the analysis runs freely until the verdict key, then the verdict is forced.
-        analyses = generate_texts(self.judge, batch, stop_strings=[VERDICT_KEY, *stops], **free_settings)
-        prefixes = [p + a.rstrip() + "\n" + VERDICT_KEY for p, a in zip(prompts, analyses)]
-        verdicts = constrained_verdicts(self.judge, prefixes, images, docs)
-        return [a.rstrip() + "\n" + VERDICT_KEY + " " + v for a, v in zip(analyses, verdicts)]
+    def _generate(self, requests: list[JudgeRequest], settings: dict, stops: list[str]) -> list[str]:
+        batch = encode(self.judge.processor, [r.prompt for r in requests], [r.images for r in requests],
+                       self.judge.device, self.judge.dtype)
+        sampling = {key: settings[key] for key in ("top_p", "top_k") if key in settings}
+        return generate_texts(self.judge, batch, max_new_tokens=settings["max_new_tokens"], stop_strings=stops,
+                              temperature=settings["temperature"], **sampling)
+
+    def _choose(self, requests: list[JudgeRequest], continuations: list[str], choices: list[list[str]]) -> list[str]:
+        prefixes = [r.prompt + continuation for r, continuation in zip(requests, continuations)]
+        return choose(self.judge, prefixes, [r.images for r in requests], choices)
+
+    def _option_probabilities(self, requests: list[JudgeRequest], options: list[list[str]]) -> list[list[float]]:
+        return option_probabilities(self.judge, [r.prompt for r in requests], [r.images for r in requests], options)

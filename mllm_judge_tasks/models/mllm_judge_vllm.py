@@ -28,10 +28,13 @@ import math
 
 from mllm_judge_tasks.problems import UserError
 
+from mllm_judge_tasks.protocol import VERDICT_OPENING
+
 from .inputs import JudgeRequest, cut_at_stop
-from .judge_backend import JudgeBackend, fingerprint, flag
+from .judge_backend import JudgeBackend, fingerprint
 from .loading import load_processor
-from .verdict_modes import VERDICT_KEY, option_token_ids, probability_output, task_of_doc, verdict_options, verdict_string
+from .settings import flag
+from .verdict_modes import option_token_ids
 
 
 class MLLMJudgeVLLM(JudgeBackend):
@@ -91,44 +94,39 @@ class MLLMJudgeVLLM(JudgeBackend):
                   for prompt, pictures in zip(prompts, images)]
         return self.llm.generate(inputs, params, use_tqdm=False)
 
-    def _free(self, prompts: list[str], images: list[list], settings: dict, stops: list[str]) -> list[str]:
+    def _generate(self, requests: list[JudgeRequest], settings: dict, stops: list[str]) -> list[str]:
         from vllm import SamplingParams
 
         # No per-request seed: repeats of a sampled request must be new samples (the engine's `seed` fixes the run).
-        params = SamplingParams(temperature=settings["temperature"], max_tokens=settings["max_new_tokens"], stop=stops or None)
+        sampling = {key: settings[key] for key in ("top_p", "top_k") if key in settings}
+        params = SamplingParams(temperature=settings["temperature"], max_tokens=settings["max_new_tokens"],
+                                stop=stops or None, **sampling)
         # Decoded by the checkpoint's tokenizer, as mllm_judge_hf does: vLLM's incremental detokenizer holds back
         # a trailing incomplete UTF-8 character, which would make the same tokens read differently.
         decode = self.processor.tokenizer.decode
         return [cut_at_stop(decode(output.outputs[0].token_ids, skip_special_tokens=True), stops)
-                for output in self._complete(prompts, images, params)]
+                for output in self._complete([r.prompt for r in requests], [r.images for r in requests], params)]
 
-    def _run_batch(self, docs: list[dict], requests: list[JudgeRequest], settings: dict) -> list[str]:
+    def _choose(self, requests: list[JudgeRequest], continuations: list[str], choices: list[list[str]]) -> list[str]:
         from vllm import SamplingParams
         from vllm.sampling_params import StructuredOutputsParams
 
-        prompts, images = [r.prompt for r in requests], [r.images for r in requests]
-        mode = settings["verdict_mode"]
-        if mode == "probability" and all(task_of_doc(doc) != "batch" for doc in docs):
-            tokenizer = self.processor.tokenizer
-            option_ids = [option_token_ids(tokenizer, verdict_options(doc)) for doc in docs]
-            params = [SamplingParams(temperature=0, max_tokens=1, logprobs=len(ids), allowed_token_ids=ids) for ids in option_ids]
-            outputs = self._complete([p + VERDICT_KEY + " [[" for p in prompts], images, params)
-            texts = []
-            for doc, ids, output in zip(docs, option_ids, outputs):
-                logprobs = output.outputs[0].logprobs[0]
-                weights = [math.exp(logprobs[i].logprob) if i in logprobs else 0.0 for i in ids]
-                total = sum(weights)
-                texts.append(probability_output(doc, {o: w / total for o, w in zip(verdict_options(doc), weights)}))
-            return texts
-        stops = settings["stop_strings"]
-        if mode == "free":
-            return self._free(prompts, images, settings, stops)
-        analyses = self._free(prompts, images, settings, [VERDICT_KEY, *stops])
-        prefixes = [p + a.rstrip() + "\n" + VERDICT_KEY for p, a in zip(prompts, analyses)]
-        params = [
-            SamplingParams(temperature=0, max_tokens=64, structured_outputs=StructuredOutputsParams(
-                choice=[" " + verdict_string(doc, option) for option in verdict_options(doc)]))
-            for doc in docs
-        ]
-        verdicts = [output.outputs[0].text.strip() for output in self._complete(prefixes, images, params)]
-        return [a.rstrip() + "\n" + VERDICT_KEY + " " + v for a, v in zip(analyses, verdicts)]
+        params = [SamplingParams(temperature=0, max_tokens=64, structured_outputs=StructuredOutputsParams(choice=strings))
+                  for strings in choices]
+        prefixes = [r.prompt + continuation for r, continuation in zip(requests, continuations)]
+        return [output.outputs[0].text for output in self._complete(prefixes, [r.images for r in requests], params)]
+
+    def _option_probabilities(self, requests: list[JudgeRequest], options: list[list[str]]) -> list[list[float]]:
+        """The opening is appended to the prompt text (vLLM takes no forced tokens); for the families vLLM runs, the
+        probabilities equal mllm_judge_hf's, which forces it as the judge's own tokens (tests/test_vllm_backend.py)."""
+        from vllm import SamplingParams
+
+        option_ids = [option_token_ids(self.processor.tokenizer, names) for names in options]
+        params = [SamplingParams(temperature=0, max_tokens=1, logprobs=len(ids), allowed_token_ids=ids) for ids in option_ids]
+        outputs = self._complete([r.prompt + VERDICT_OPENING for r in requests], [r.images for r in requests], params)
+        distributions = []
+        for ids, output in zip(option_ids, outputs):
+            logprobs = output.outputs[0].logprobs[0]
+            weights = [math.exp(logprobs[i].logprob) if i in logprobs else 0.0 for i in ids]
+            distributions.append([weight / sum(weights) for weight in weights])
+        return distributions

@@ -12,10 +12,9 @@ from functools import lru_cache
 
 from mllm_judge_tasks import prompts
 from mllm_judge_tasks.location import dataset_location
-from mllm_judge_tasks.metrics.agreement import HEADLINE
-from mllm_judge_tasks.metrics.report import JudgedItem, task_report
-from mllm_judge_tasks.schema import pair_letter
-from mllm_judge_tasks.verdicts import parse_verdict, read_verdict_probabilities
+from mllm_judge_tasks.judged import JudgedItem, benchmark_item, judge_item
+from mllm_judge_tasks.metrics.report import task_report
+from mllm_judge_tasks.protocol import BATCH_LETTERS, HEADLINE, ORIGINAL, SPECS, SWAPPED, ranking_indices, swapped_label_index
 
 # Read when lmms-eval loads a task YAML (`dataset_path: !function hooks.DATASET_PATH`
 # re-executes this file), so `MLLM_JUDGE_DATASET` takes effect without editing YAML.
@@ -68,21 +67,6 @@ def doc_to_no_visual(doc: dict) -> list:
     return []
 
 
-def _human(task: str, doc: dict):
-    if task == "pair":
-        return pair_letter(doc["human"])
-    return doc["human_score"] if task == "score" else doc["human_ranking"]
-
-
-def _shown(task: str, doc: dict) -> tuple[list[str], list[str]]:
-    """The answers and their makers in display order."""
-    if task == "score":
-        return [doc["response"]], [doc["responder"]]
-    if task == "pair":
-        return [doc["response_a"], doc["response_b"]], [doc["responder_a"], doc["responder_b"]]
-    return list(doc["responses"]), list(doc["responders"])
-
-
 class KeepAllResponses:
     """lmms-eval filter that keeps every repeat's response (its default keeps only the first),
     so `--repeats n` reaches process_results and the consistency figure."""
@@ -92,33 +76,16 @@ class KeepAllResponses:
 
 
 def _process(task: str, doc: dict, results: list) -> dict:
-    """One sample's judged item: the parsed verdict, or None with the reason, beside the human label.
+    """One sample's judged item (see `judged.judge_item`), as the dict lmms-eval logs and hands the aggregations.
 
-    With `--repeats n` every repeat is parsed; the first is the verdict scored,
-    all of them feed the consistency figure. A verdict-probability output scores
-    with its expected score (Σ k·p(k)) rather than its most likely one.
+    With `--repeats n` every repeat is read; the first is the verdict scored, all
+    of them feed the consistency figure. The judge's text is in the sample's own
+    `resps`, so the item does not repeat it.
     """
-    n_responses = len(doc["responses"]) if task == "batch" else 4
     texts = results[0] if results and isinstance(results[0], list) else results
-    texts = texts or [""]
-    parsed = [parse_verdict(task, text, n_responses) for text in texts]
-    probabilities = read_verdict_probabilities(texts[0])
-    verdict = parsed[0].verdict
-    if task == "score" and probabilities and "expected_score" in probabilities:
-        verdict = probabilities["expected_score"]
-    responses, responders = _shown(task, doc)
-    item = {
-        "id": doc["id"],
-        "source": doc["source"],
-        "human": _human(task, doc),
-        "verdict": verdict,
-        "reason": None if parsed[0].reason is None else parsed[0].reason.value,
-        "verdicts": [p.verdict for p in parsed],
-        "lengths": [len(text) for text in responses],
-        "responders": responders,
-        "order": doc.get("order", "original"),
-    }
-    return {HEADLINE[task]: item, "parse_rate": item, "details": item}
+    item = judge_item(benchmark_item(task, doc), texts, order=doc.get("order", ORIGINAL))
+    record = {key: value for key, value in item.to_json().items() if key != "output"}
+    return {HEADLINE[task]: record, "parse_rate": record, "details": record}
 
 
 def process_score(doc: dict, results: list[str]) -> dict:
@@ -134,9 +101,15 @@ def process_batch(doc: dict, results: list[str]) -> dict:
 
 
 def _report(task: str, items: list[dict]) -> dict:
-    """`MLLM_JUDGE_FAMILY` (gpt4, gemini, llava, cogvlm, qwen) names the judge's family for self-preference."""
-    judged = [JudgedItem(**{**item, **{k: tuple(item[k]) for k in ("verdicts", "lengths", "responders")}}) for item in items]
-    return task_report(task, judged, family=os.environ.get("MLLM_JUDGE_FAMILY") or None)
+    """The task's whole report, computed once per run: lmms-eval calls each metric's aggregation with the same
+    items, and the bootstrap is the expensive part. `MLLM_JUDGE_FAMILY` (gpt4, gemini, llava, cogvlm, qwen) names
+    the judge's family for self-preference."""
+    return _report_of(task, tuple(JudgedItem.from_json(item) for item in items), os.environ.get("MLLM_JUDGE_FAMILY") or None)
+
+
+@lru_cache(maxsize=8)
+def _report_of(task: str, items: tuple[JudgedItem, ...], family: str | None) -> dict:
+    return task_report(task, list(items), family=family)
 
 
 def _headline(task: str, items: list[dict]) -> float | None:
@@ -158,16 +131,15 @@ def batch_edit_distance(items: list[dict]) -> float | None:
 
 def pairs_in_both_orders(dataset):
     """Every pair twice, as released and with A and B swapped (the human verdict swapped too)."""
-    swap = {0: 1, 1: 0, 2: 2}
+    spec = SPECS["pair"]
 
     def swapped(row: dict) -> dict:
-        return {**row, "response_a": row["response_b"], "response_b": row["response_a"],
-                "responder_a": row["responder_b"], "responder_b": row["responder_a"], "human": swap[row["human"]],
-                "order": "swapped"}
+        traded = {a: row[b] for fields in (spec.response_fields, spec.responder_fields) for a, b in zip(fields, fields[::-1])}
+        return {**row, **traded, spec.label_field: swapped_label_index(row[spec.label_field]), "order": SWAPPED}
 
     from datasets import concatenate_datasets
 
-    original = dataset.map(lambda row: {"order": "original"})
+    original = dataset.map(lambda row: {"order": ORIGINAL})
     return concatenate_datasets([original, original.map(swapped)])
 
 
@@ -175,15 +147,16 @@ def batch_shuffled(dataset):
     """Answers of each batch item in an order shuffled by a seed fixed per item id; the ranking follows."""
     import random
 
-    from mllm_judge_tasks.schema import BATCH_LETTERS, ranking_indices
+    spec = SPECS["batch"]
+    (responses, responders), (label, indices) = (spec.response_fields + spec.responder_fields), spec.label_fields
 
     def shuffle(row: dict) -> dict:
-        order = list(range(len(row["responses"])))
+        order = list(range(spec.answer_count(row)))
         random.Random(row["id"]).shuffle(order)  # str seeds are stable across runs
         new_letter = {BATCH_LETTERS[old]: BATCH_LETTERS[new] for new, old in enumerate(order)}
-        ranking = "".join(new_letter[letter] for letter in row["human_ranking"])
-        return {"responses": [row["responses"][i] for i in order], "responders": [row["responders"][i] for i in order],
-                "human_ranking": ranking, "human_ranking_indices": ranking_indices(ranking)}
+        ranking = "".join(new_letter[letter] for letter in row[label])
+        return {responses: [row[responses][i] for i in order], responders: [row[responders][i] for i in order],
+                label: ranking, indices: ranking_indices(ranking)}
 
     return dataset.map(shuffle)
 
