@@ -222,7 +222,7 @@ def make_mini_benchmark() -> tuple[dict[str, list[dict]], dict[str, bytes]]:
             rows["pair"].append(
                 {**common, "id": protocol.row_id("pair", pair_id), "pair_id": pair_id,
                  "responder_a": a[0], "response_a": a[1], "responder_b": b[0], "response_b": b[1],
-                 "human": "A" if a[2] > b[2] else "B" if b[2] > a[2] else "tie"}
+                 "human": protocol.normalize_pair_label("A" if a[2] > b[2] else "B" if b[2] > a[2] else protocol.TIE)}
             )
         # Every tenth item ranks three answers, as some items of the release do.
         listed = rng.sample(answers, 3 if instruction_id % 10 == 9 else 4)

@@ -35,7 +35,7 @@ RELEASE_FILES: dict[str, tuple[str, ...]] = {
             f"MLLM-as-a-Judge-{subset}/{task.capitalize()}.jsonl",
             *(d.format(subset=subset) + f"/{task.capitalize()}.jsonl" for d in _SUBSET_DIRS),
         )
-        for prefix, subset in (("hq", "HQ"), ("hard", "Hard"))
+        for prefix, subset in ((prefix.rstrip("_"), protocol.SUBSETS[prefix]) for prefix in protocol.SCORED_SUBSETS)
         for task in protocol.TASKS
     },
 }

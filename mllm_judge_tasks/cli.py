@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from mllm_judge_tasks.problems import SHOWN_PROBLEMS, UserError, problem_summary
+from mllm_judge_tasks.versions import PrintVersion
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -181,40 +182,13 @@ def _push_results(args: argparse.Namespace) -> int:
     return 0
 
 
-def version_line() -> str:
-    """Ours and the versions a bug report needs (read from package metadata: nothing heavy is imported)."""
-    from importlib import metadata
-
-    from mllm_judge_tasks import __version__
-
-    def installed(name: str) -> str:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
-    others = ", ".join(f"{name} {installed(name)}" for name in ("lmms-eval", "transformers", "torch", "datasets"))
-    return f"mllm-judge {__version__} ({others})"
-
-
-class _PrintVersion(argparse.Action):
-    """`--version`, printed unwrapped and only when asked (argparse's own action rewraps the line)."""
-
-    def __init__(self, option_strings, dest, **_):
-        super().__init__(option_strings, dest, nargs=0, help="print the versions of mllm-judge and what it runs on")
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        print(version_line())
-        parser.exit()
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mllm-judge",
         description="MLLM-as-a-Judge: build the benchmark datasets, parse judge outputs, validate and score "
         "submissions, and render the leaderboard. Start with `mllm-judge demo`.",
     )
-    parser.add_argument("--version", action=_PrintVersion)
+    parser.add_argument("--version", action=PrintVersion)
     commands = parser.add_subparsers(dest="command", required=True)
 
     build = commands.add_parser("build", help="build the dataset repo directory (parquet per config + card)")

@@ -14,7 +14,8 @@ from huggingface_hub import parse_eval_result_entries
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
 from mllm_judge_tasks.leaderboard.board import build_board, judge_slugs
-from mllm_judge_tasks.leaderboard.hub_results import UnpublishableResults, results_record, write_hub_results
+from mllm_judge_tasks.leaderboard.hub_results import write_hub_results
+from mllm_judge_tasks.leaderboard.hub_samples import UnpublishableResults, results_record
 from mllm_judge_tasks.leaderboard.push_results import planned_uploads
 from mllm_judge_tasks.leaderboard.submission import read_submission
 from mllm_judge_tasks.judged import JudgedItem

@@ -90,3 +90,25 @@ def test_aggregations_are_registered_by_name_when_lmms_eval_starts():
             "'verdict': 'A', 'reason': None, 'verdicts': ['A'], 'lengths': [1, 2], 'responders': ['x', 'y'], 'order': 'original'}]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert done.stdout.strip().splitlines()[-1] == "1.0", done.stderr[-2000:]
+
+
+def test_judge_failures_are_their_own_reason_and_pack_refuses_them(tmp_path, mini_repo, capsys):
+    """A backend that could not judge an item writes a judge-failure output (here lmms-eval's dummy model writes
+    it for every item): results.json names the reason, and pack refuses the run and says how to redo only those."""
+    from mllm_judge_tasks import cli
+
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "lmms_eval", "--model", "dummy", "--model_args", 'response={"mode": "judge_failed"}',
+         "--tasks", "mllm_judge_pair", "--limit", "3", "--output_path", str(out), "--log_samples"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd=tmp_path, timeout=900,
+        env={**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo)})
+    results = sorted(out.rglob("*results.json"))
+    assert results, done.stderr[-3000:]
+    details = json.loads(results[-1].read_text())["results"]["mllm_judge_pair"]["details,none"]
+    assert details["no_verdict_reasons"] == {"judge failed: unknown error": 3} and details["parse_rate"] == 0.0
+    assert cli.main(["submission", "pack", str(out), "--out", str(tmp_path / "sub"), "--contact", "t",
+                     "--license", "MIT"]) == 1
+    error = capsys.readouterr().err
+    assert "the judge failed on 3 item(s), which would count as no verdict:\n  pair pair-0: unknown error\n" in error
+    assert "Run the same lmms-eval command again" in error and not (tmp_path / "sub").exists()

@@ -163,3 +163,13 @@ def test_a_generation_setting_that_would_not_be_applied_ends_the_run(tiny_model,
     assert last_line(done) == ("mllm_judge_hf: top_p and top_k apply only when sampling: set temperature > 0, "
                                "or leave them out")
     assert not list((tmp_path / "out").rglob("*results.json"))
+
+
+def test_version_names_what_a_bug_report_needs():
+    from importlib import metadata
+
+    done = subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stdout == (f"mllm-judge {metadata.version('mllm-judge')} (lmms-eval {metadata.version('lmms-eval')}, "
+                           f"transformers {metadata.version('transformers')}, torch {metadata.version('torch')}, "
+                           f"datasets {metadata.version('datasets')})\n")
