@@ -116,9 +116,9 @@ def _agreeing(found: list[ParsedVerdict]) -> ParsedVerdict:
     return last if len({p.verdict for p in found if p.ok}) == 1 else CONFLICT
 
 
-def _unless_later_markers_disagree(parsed: ParsedVerdict, text: str, after: int, marker: re.Pattern, value) -> ParsedVerdict:
-    later = {value(match).verdict for match in marker.finditer(text, after)} - {None}
-    return CONFLICT if parsed.ok and later - {parsed.verdict} else parsed
+def _unless_later_disagree(parsed: ParsedVerdict, later: list[ParsedVerdict]) -> ParsedVerdict:
+    """A key's verdict, unless a verdict stated after it says otherwise."""
+    return CONFLICT if parsed.ok and {p.verdict for p in later if p.ok} - {parsed.verdict} else parsed
 
 
 def _bare_score(window: str, found: re.Match) -> ParsedVerdict:
@@ -147,7 +147,7 @@ def _parse_single(text: object, task: str) -> ParsedVerdict:
             if not found or (task == "pair" and not ends_clause(window, found.end())):
                 continue
             parsed = _bare_score(window, found) if task == "score" else value(found)
-        return _unless_later_markers_disagree(parsed, text, start + found.end(), marker, value)
+        return _unless_later_disagree(parsed, [value(match) for match in marker.finditer(text, start + found.end())])
     markers = [value(match) for match in marker.finditer(text)]
     if markers:
         return _agreeing(markers)
@@ -208,9 +208,9 @@ def parse_batch_verdict(text: str, n_responses: int | None = None) -> ParsedVerd
     for start, window in key_windows(text):
         found = ranking_at_start(window)
         if found:
-            parsed = _ranking_value(found[0], n_responses)
-            later = {_ranking_value(letters, n_responses).verdict for _, letters in bracketed_rankings(text, start + found[2])}
-            return CONFLICT if parsed.ok and later - {parsed.verdict, None} else parsed
+            later = bracketed_rankings(text, start + found[2])
+            return _unless_later_disagree(_ranking_value(found[0], n_responses),
+                                          [_ranking_value(letters, n_responses) for _, letters in later])
     bracketed = bracketed_rankings(text)
     if bracketed:
         return _agreeing([_ranking_value(letters, n_responses) for _, letters in bracketed])

@@ -148,15 +148,14 @@ class JudgeBackend(lmms):
 
     def _judge(self, requests: list[JudgeRequest], settings: dict) -> list[str]:
         """Judge texts of a batch whose items share `settings`, and so one verdict mode."""
-        mode = settings["verdict_mode"]
+        mode, stops = settings["verdict_mode"], settings["stop_strings"]
+        if mode == "free":
+            return self._generate(requests, settings, stops)
         options = [SPECS[r.task].options(r.answer_count) for r in requests]
         if mode == "probability":
             distributions = self._option_probabilities(requests, options)
             return [probability_output(r.task, dict(zip(names, weights)))
                     for r, names, weights in zip(requests, options, distributions)]
-        stops = settings["stop_strings"]
-        if mode == "free":
-            return self._generate(requests, settings, stops)
         # Constrained: the analysis runs freely until the verdict key, then the verdict is one of the protocol's.
         analyses = [text.rstrip() + "\n" + VERDICT_KEY for text in self._generate(requests, settings, [VERDICT_KEY, *stops])]
         choices = [[" " + SPECS[r.task].verdict_string(option) for option in names] for r, names in zip(requests, options)]
