@@ -114,22 +114,19 @@ def _validate(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     from mllm_judge_tasks.files import write_text_atomic
     from mllm_judge_tasks.leaderboard.scoring import score_submission
-    from mllm_judge_tasks.protocol import HEADLINE
 
     submission, index = _checked(args.directory, args.dataset)
     if submission is None:
         return 1
     report = score_submission(submission, index, resamples=args.resamples)
-    report["dataset"] = {"name": index.name, "revision": index.revision}
     out = args.out or args.directory / "score.json"
-    write_text_atomic(out, json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
-    for task, task_report in report["tasks"].items():
-        full = task_report["full"]
-        low, high = full["ci95"]["average"]
-        value = full["average"][HEADLINE[task]]
+    write_text_atomic(out, json.dumps(report.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    for task, result in report.tasks.items():
+        full = result.full
+        low, high = full.ci95_average
         interval = f" [{low:.3f}, {high:.3f}]" if low is not None else ""
-        shown = "n/a" if value is None else f"{value:.3f}{interval}"
-        print(f"{task:<6} {HEADLINE[task]:<16} {shown}  parse rate {full['parse_rate']:.3f}")
+        shown = "n/a" if full.value is None else f"{full.value:.3f}{interval}"
+        print(f"{task:<6} {full.headline:<16} {shown}  parse rate {full.parse_rate:.3f}")
     print(f"wrote {out}")
     return 0
 

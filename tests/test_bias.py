@@ -72,7 +72,7 @@ def test_report_carries_the_bias_section():
         JudgedItem("p1", "s", "A", "A", verdicts=("A", "A"), lengths=(9, 3), responders=("qwen", "llava")),
         JudgedItem("p1", "s", "B", "A", order="swapped", verdicts=("A", "B"), lengths=(3, 9), responders=("llava", "qwen")),
     ]
-    bias = task_report("pair", items, resamples=0, family="qwen")["bias"]
+    bias = task_report("pair", items, resamples=0, family="qwen").bias
     assert bias["position"]["position_consistency"] == 0.0
     assert bias["majority_consistency"] == 0.5
     assert bias["length"]["judge_prefers_longer"] == 1.0

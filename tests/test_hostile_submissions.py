@@ -36,10 +36,10 @@ def test_the_pair_headline_ignores_swapped_pairs(tmp_path, index):
     pooled = pair_metrics([i.verdict for i in swapped_items + original_items], [i.human for i in swapped_items + original_items])
     alone = pair_metrics([i.verdict for i in original_items], [i.human for i in original_items])
     assert pooled["accuracy_no_tie"] != alone["accuracy_no_tie"]
-    reports = [score_submission(s, index, resamples=300)["tasks"]["pair"]["full"] for s in (plain, both)]
-    for key in ("average", "pooled", "per_source", "ci95", "parse_rate", "n", "confusion"):
-        assert reports[0][key] == reports[1][key], key
-    assert "position" in reports[1]["bias"] and "position" not in reports[0]["bias"]
+    reports = [score_submission(s, index, resamples=300).tasks["pair"].full for s in (plain, both)]
+    for key in ("average", "pooled", "per_source", "ci95_pooled", "ci95_average", "parse_rate", "n", "confusion"):
+        assert getattr(reports[0], key) == getattr(reports[1], key), key
+    assert "position" in reports[1].bias and "position" not in reports[0].bias
     other = read_submission(hand_submission(tmp_path / "other", metadata={**METADATA, "judge_model": "other"},
                                             lines=[{**l, "output": "[[B]]"} if l["task"] == "pair" else l for l in HAND_PREDICTIONS]))
     ranks = []
@@ -58,7 +58,8 @@ def test_intervals_do_not_depend_on_item_order(tmp_path, index):
         random.Random(7).shuffle(shuffled)
         assert [i.id for i in shuffled] != [i.id for i in task_items] or len(task_items) < 3
         first, second = (task_report(task, order, resamples=300, seed=0) for order in (task_items, shuffled))
-        assert first["ci95"] == second["ci95"] and first["average"] == second["average"], task
+        assert first.ci95_average == second.ci95_average and first.ci95_pooled == second.ci95_pooled, task
+        assert first.average == second.average, task
 
 
 # --- verdicts and roles are ours alone ---------------------------------------------------------------

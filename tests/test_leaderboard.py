@@ -92,20 +92,20 @@ def test_the_hand_made_submission_is_valid(tmp_path, index):
 
 def test_score_of_a_hand_made_submission_against_hand_computed_metrics(tmp_path, index):
     report = score_submission(read_submission(hand_submission(tmp_path / "s")), index, resamples=200)
-    pair = report["tasks"]["pair"]["full"]
+    pair = report.tasks["pair"].full
     # No-tie items: pair-1 right, pair-2 wrong, pair-3 right (its submitted "A" ignored); pair-4 is a human tie.
-    assert pair["average"]["accuracy_no_tie"] == pytest.approx(2 / 3)
-    assert pair["average"]["no_tie_coverage"] == pytest.approx(3 / 4)
-    assert pair["average"]["accuracy_with_tie"] == pytest.approx(2 / 4)
-    assert report["tasks"]["pair"]["HQ"]["average"]["accuracy_no_tie"] == pytest.approx(1.0)  # pair-1, pair-3
+    assert pair.value == pair.average["accuracy_no_tie"] == pytest.approx(2 / 3)
+    assert pair.average["no_tie_coverage"] == pytest.approx(3 / 4)
+    assert pair.average["accuracy_with_tie"] == pytest.approx(2 / 4)
+    assert report.tasks["pair"].subsets["HQ"].value == pytest.approx(1.0)  # pair-1, pair-3
     # Judge 1, 2, 5, 4 against human 1, 2, 4, 5: covariance 9 over variance 10.
-    assert report["tasks"]["score"]["full"]["average"]["pearson"] == pytest.approx(0.9)
-    batch = report["tasks"]["batch"]["full"]
-    assert batch["average"]["edit_distance"] == pytest.approx(0.0) and batch["parse_rate"] == pytest.approx(0.5)
-    assert batch["no_verdict_reasons"] == {"the judge refused": 1}
+    assert report.tasks["score"].full.average["pearson"] == pytest.approx(0.9)
+    batch = report.tasks["batch"].full
+    assert batch.average["edit_distance"] == pytest.approx(0.0) and batch.parse_rate == pytest.approx(0.5)
+    assert batch.no_verdict_reasons == {"the judge refused": 1}
     # Longer answers: B in pairs 1-3 (pair 4 equal); the judge picks B in pairs 2 and 3.
-    assert report["tasks"]["pair"]["full"]["bias"]["length"]["judge_prefers_longer"] == pytest.approx(2 / 3)
-    assert report["tasks"]["pair"]["verdict_routes"] == {"parsed from the text": 4}
+    assert report.tasks["pair"].full.bias["length"]["judge_prefers_longer"] == pytest.approx(2 / 3)
+    assert report.tasks["pair"].verdict_routes == {"parsed from the text": 4}
 
 
 def broken(tmp_path: Path, **changes) -> Path:
@@ -251,8 +251,8 @@ def test_the_papers_judges_from_the_real_judge_output_excerpt(tmp_path):
     assert routes["CogVLM"] == {"pair: verdict from the text": 1, "score: verdict from the text": 3}
     assert routes["LLaVA"] == {"batch: verdict from the text": 1, "score: verdict from the text": 2}
     scored = score_submission(by_judge["Gemini"], index, resamples=0)
-    assert scored["tasks"]["pair"]["verdict_routes"] == {"release's judge field": 4}
-    assert scored["tasks"]["pair"]["full"]["parse_rate"] == 1.0
+    assert scored.tasks["pair"].verdict_routes == {"release's judge field": 4}
+    assert scored.tasks["pair"].full.parse_rate == 1.0
     cogvlm = {p.id: p.output for p in by_judge["CogVLM"].predictions}
     assert cogvlm["score-2278"] == "1</s>"  # the `oral` text of the {name, judge, oral} shape
     # The same lines as a submission directory carry text only: its verdicts are what our parser reads.
@@ -260,7 +260,7 @@ def test_the_papers_judges_from_the_real_judge_output_excerpt(tmp_path):
     copied = read_submission(write_submission(tmp_path / "copy", METADATA, [
         {"task": p.task, "id": p.id, "output": p.output} for p in gemini.predictions]))
     assert copied.release_verdicts == {} and copied.role == "submission"
-    assert score_submission(copied, index, resamples=0)["tasks"]["pair"]["full"]["parse_rate"] == 0.0
+    assert score_submission(copied, index, resamples=0).tasks["pair"].full.parse_rate == 0.0
     # Published per-sample results say where each of the paper's verdicts came from; no model entries for them.
     from datasets import load_dataset
     from mllm_judge_tasks.leaderboard.hub_results import write_hub_results

@@ -65,15 +65,15 @@ def test_per_source_average_parse_rate_and_pooled():
         JudgedItem("s3-1", "s3", 2, None, "no verdict in the text"),
     ]
     report = task_report("score", items, resamples=200)
-    assert report["per_source"]["s1"]["pearson"] == pytest.approx(1.0)
-    assert report["per_source"]["s2"]["pearson"] == pytest.approx(-1.0)
-    assert report["per_source"]["s3"]["pearson"] is None
-    assert report["average"]["pearson"] == pytest.approx(0.0)  # mean of 1 and -1, s3 has no result
-    assert report["parse_rate"] == pytest.approx(7 / 8)
-    assert report["per_source"]["s3"]["parse_rate"] == pytest.approx(0.5)
-    assert report["no_verdict_reasons"] == {"no verdict in the text": 1}
+    assert report.per_source["s1"].metrics["pearson"] == pytest.approx(1.0)
+    assert report.per_source["s2"].metrics["pearson"] == pytest.approx(-1.0)
+    assert report.per_source["s3"].metrics["pearson"] is None
+    assert report.value == report.average["pearson"] == pytest.approx(0.0)  # mean of 1 and -1, s3 has no result
+    assert report.parse_rate == pytest.approx(7 / 8)
+    assert report.per_source["s3"].parse_rate == pytest.approx(0.5)
+    assert report.no_verdict_reasons == {"no verdict in the text": 1}
     pooled = score_metrics([1, 2, 3, 1, 2, 3, 5], [1, 2, 3, 3, 2, 1, 4])
-    assert report["pooled"]["pearson"] == pytest.approx(pooled["pearson"])
+    assert report.pooled["pearson"] == pytest.approx(pooled["pearson"])
 
 
 def test_bootstrap_interval_brackets_the_estimate_and_shrinks_with_more_data():
@@ -82,15 +82,15 @@ def test_bootstrap_interval_brackets_the_estimate_and_shrinks_with_more_data():
 
     small, large = task_report("pair", items(50)), task_report("pair", items(2000))
     for report in (small, large):
-        low, high = report["ci95"]["pooled"]
-        assert low <= report["pooled"]["accuracy_no_tie"] <= high
-    assert large["ci95"]["pooled"][1] - large["ci95"]["pooled"][0] < small["ci95"]["pooled"][1] - small["ci95"]["pooled"][0]
-    assert large["pooled"]["accuracy_no_tie"] == pytest.approx(0.8)
+        low, high = report.ci95_pooled
+        assert low <= report.pooled["accuracy_no_tie"] <= high
+    assert large.ci95_pooled.high - large.ci95_pooled.low < small.ci95_pooled.high - small.ci95_pooled.low
+    assert large.pooled["accuracy_no_tie"] == pytest.approx(0.8)
 
 
 @pytest.mark.parametrize("task, human", [("score", 3), ("pair", "A"), ("batch", "ABCD")])
 def test_a_judge_that_never_gives_a_verdict_is_reported_not_a_crash(task, human):
     items = [JudgedItem(str(i), "s", human, None, "no verdict in the text") for i in range(5)]
     report = task_report(task, items)
-    assert report["parse_rate"] == 0 and report["ci95"] == {"pooled": [None, None], "average": [None, None]}
-    assert all(value is None for value in report["average"].values())
+    assert report.parse_rate == 0 and report.to_json()["ci95"] == {"pooled": [None, None], "average": [None, None]}
+    assert all(value is None for value in report.average.values())

@@ -2,6 +2,8 @@
 
 from mllm_judge_tasks.leaderboard.board import Cell, Row, _rank
 from mllm_judge_tasks.judged import JudgedItem
+from mllm_judge_tasks.metrics.report import task_report
+from mllm_judge_tasks.reports import JudgeReport, TaskResult
 
 N = 120
 
@@ -13,7 +15,10 @@ def judge(name: str, correct: int) -> Row:
 
 def judge_right_on(name: str, right: list[bool]) -> Row:
     items = [JudgedItem(id=f"pair-{i}", source="s", human="A", verdict="A" if ok else "B") for i, ok in enumerate(right)]
-    return Row(name, "plain", "submission", {}, {"pair": items}, {"pair": Cell(sum(right) / len(right), [], 1.0, len(right))})
+    report = task_report("pair", items, resamples=0)
+    assert report.value == sum(right) / len(right)
+    judge_report = JudgeReport(name, {}, None, {"name": "ranks", "revision": "test"}, {"pair": TaskResult(report)})
+    return Row(name, "plain", "submission", judge_report, {"pair": items}, {"pair": Cell(report)})
 
 
 def test_a_row_beaten_significantly_is_not_chained_up_to_the_leader():

@@ -76,10 +76,13 @@ def test_every_path_reports_the_same_numbers(judged, task):
     harness = judged["results"][f"mllm_judge_{task}"]["details,none"]
     scored = judged["score"]["tasks"][task]["full"]
     assert_same(harness, scored, f"{judged['mode']} {task}: results.json vs score.json")
+    (published,) = (judged["hub"] / "results").glob("*/results.json")  # the Hub's copy of the judge's report
+    assert_same(json.loads(published.read_text())["tasks"][task], judged["score"]["tasks"][task],
+                f"{judged['mode']} {task}: score.json vs the Hub's results.json")
     headline = harness["average"][HEADLINE[task]]
     assert judged["results"][f"mllm_judge_{task}"][f"{HEADLINE[task]},none"] == headline
     assert judged["board"]["judge"] == JUDGE and judged["board"][task]["value"] == headline
-    recomputed = task_report(task, hub_items(judged["hub"], task))
+    recomputed = task_report(task, hub_items(judged["hub"], task)).to_json()
     assert_same({key: harness[key] for key in AGREEMENT}, {key: recomputed[key] for key in AGREEMENT},
                 f"{judged['mode']} {task}: results.json vs the Hub rows")
     if judged["mode"] != "free":  # every verdict is in the protocol: the numbers compared are real numbers
@@ -94,5 +97,5 @@ def test_probability_mode_scores_the_expected_score_on_every_path(judged):
     (path,) = (judged["hub"] / "results").glob("*/score.parquet")
     most_likely = [JudgedItem(r["id"], r["source"], r["human"], r["most_likely"]) for r in pq.read_table(path).to_pylist()]
     # The most likely score would give another Pearson: the paths must all use the expected one.
-    by_most_likely = task_report("score", most_likely, resamples=10)["pooled"]["pearson"]
+    by_most_likely = task_report("score", most_likely, resamples=10).pooled["pearson"]
     assert by_most_likely != judged["results"]["mllm_judge_score"]["details,none"]["pooled"]["pearson"]

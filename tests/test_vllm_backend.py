@@ -168,3 +168,27 @@ def test_the_documented_server_command_serves_our_prompts(qwen, mini_repo, tmp_p
         server.terminate()
         server.wait(timeout=60)
         log.close()
+
+
+def test_top_k_and_top_p_are_applied_when_sampling(qwen, mini_repo, monkeypatch):
+    """As for mllm_judge_hf (test_backend_faults): sampling at temperature 1 from a random model wanders; top_k=1
+    or a tiny top_p leave only the greedy token. One engine in this process, four calls."""
+    from datasets import load_dataset
+
+    from mllm_judge_tasks.models import direct
+    from mllm_judge_tasks.models.mllm_judge_vllm import MLLMJudgeVLLM
+
+    monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "1")
+    rows = [dict(row) for row in load_dataset(str(mini_repo), "pair", split="test").select(range(6))]
+    model = MLLMJudgeVLLM(pretrained=str(qwen), dtype="float32", use_cache=False, max_new_tokens=8)
+
+    def answers(**settings) -> list[str]:
+        return model.generate_until(direct.judge_requests(model, rows, "pair", max_new_tokens=8, **settings))
+
+    try:
+        greedy = answers()
+        assert answers(temperature=1.0) != greedy  # the check can fail: plain sampling differs from greedy here
+        assert answers(temperature=1.0, top_k=1) == greedy
+        assert answers(temperature=1.0, top_p=1e-6) == greedy
+    finally:  # stop the engine's process now, while pytest still captures its log, not at interpreter exit
+        model.llm.llm_engine.engine_core.shutdown()

@@ -19,6 +19,7 @@ from mllm_judge_tasks import protocol
 from mllm_judge_tasks.protocol import HEADLINE, LOWER_IS_BETTER
 from mllm_judge_tasks.judged import JudgedItem
 from mllm_judge_tasks.metrics.report import DEFAULT_RESAMPLES, paired_difference_interval
+from mllm_judge_tasks.reports import Interval, JudgeReport, TaskReport
 
 from .benchmark_index import BenchmarkIndex
 from .references import reference_submissions
@@ -30,12 +31,27 @@ HEADLINE_LABELS = {"score": "Score: Pearson", "pair": "Pair: accuracy without ti
 
 @dataclass
 class Cell:
-    value: float | None
-    ci95: list
-    parse_rate: float | None
-    n: int
+    """A row's entry in one task column: a view of the task's report plus the rank the board gives it."""
+
+    report: TaskReport = field(repr=False)
     rank: int | None = None
     tied: bool = False  # another row has the same rank
+
+    @property
+    def value(self) -> float | None:
+        return self.report.value
+
+    @property
+    def ci95(self) -> Interval:
+        return self.report.ci95_average
+
+    @property
+    def parse_rate(self) -> float | None:
+        return self.report.parse_rate
+
+    @property
+    def n(self) -> int:
+        return self.report.n
 
 
 @dataclass
@@ -43,7 +59,7 @@ class Row:
     name: str
     setting: str
     role: str  # "submission", "reference" or "official" (the paper's judges), set by our code
-    report: dict
+    report: JudgeReport
     items: dict[str, list[JudgedItem]] = field(repr=False, default_factory=dict)
     cells: dict[str, Cell] = field(default_factory=dict)
     submission: Submission | None = field(repr=False, default=None)
@@ -76,9 +92,7 @@ def _row(submission: Submission, index: BenchmarkIndex, resamples: int) -> Row:
     report = score_items(submission, index, items, routes, resamples=resamples)
     row = Row(submission.name, str(submission.metadata.get("judge_setting", "")), submission.role, report, items,
               submission=submission)
-    for task, task_report in report["tasks"].items():
-        full = task_report["full"]
-        row.cells[task] = Cell(full["average"][HEADLINE[task]], full["ci95"]["average"], full["parse_rate"], full["n"])
+    row.cells = {task: Cell(result.full) for task, result in report.tasks.items()}
     return row
 
 

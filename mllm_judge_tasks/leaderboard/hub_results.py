@@ -42,6 +42,7 @@ from mllm_judge_tasks import protocol
 from mllm_judge_tasks.files import directory_mode
 from mllm_judge_tasks.location import DEFAULT_DATASET
 from mllm_judge_tasks.protocol import HEADLINE, LOWER_IS_BETTER
+from mllm_judge_tasks.reports import FULL, JudgeReport, TaskReport
 
 from .benchmark_index import BenchmarkIndex
 from .board import Row
@@ -68,17 +69,22 @@ class HubTask:
     """One reported number: a task's headline on the full benchmark or on a subset."""
 
     task: str  # score, pair or batch
-    subset: str  # "full", or the display name of one of protocol.SCORED_SUBSETS ("HQ", "Hard")
+    subset: str  # FULL, or the display name of one of protocol.SCORED_SUBSETS ("HQ", "Hard")
     config: str  # the dataset config it is computed on
 
     @property
     def id(self) -> str:
         return f"{self.config}_{_METRIC_IDS[self.task]}"
 
-    def value(self, report: dict) -> float | None:
+    def report(self, report: JudgeReport) -> TaskReport | None:
+        """The section of a judge's report this number is read from."""
+        result = report.tasks.get(self.task)
+        return None if result is None else result.section(self.subset)
+
+    def value(self, report: JudgeReport) -> float | None:
         """The published value from a score report: the headline, the batch distance as its complement."""
-        section = report["tasks"].get(self.task, {}).get(self.subset)
-        value = None if section is None else section["average"][HEADLINE[self.task]]
+        section = self.report(report)
+        value = None if section is None else section.value
         if value is None:
             return None
         return round(1.0 - value if HEADLINE[self.task] in LOWER_IS_BETTER else value, 4)
@@ -90,7 +96,7 @@ def hub_tasks(index: BenchmarkIndex) -> list[HubTask]:
     tasks = []
     for task in protocol.TASKS:
         if task in index.items:
-            tasks.append(HubTask(task, "full", task))
+            tasks.append(HubTask(task, FULL, task))
         for subset, ids_by_task in sorted(index.subsets.items()):
             if task in ids_by_task:
                 tasks.append(HubTask(task, subset, prefixes[subset] + task))
@@ -100,7 +106,7 @@ def hub_tasks(index: BenchmarkIndex) -> list[HubTask]:
 def eval_yaml(index: BenchmarkIndex) -> str:
     """The benchmark repo's `eval.yaml`."""
     tasks = hub_tasks(index)
-    lines = [f"{task.id}: {_METRIC_TEXT[task.task]}" + ("" if task.subset == "full" else f", {task.subset} subset")
+    lines = [f"{task.id}: {_METRIC_TEXT[task.task]}" + ("" if task.subset == FULL else f", {task.subset} subset")
              for task in tasks]
     document = {
         "name": "MLLM-as-a-Judge",
@@ -129,14 +135,14 @@ def results_url(results_repo: str, row: Row, task: str) -> str:
 
 
 def _notes(row: Row, hub_task: HubTask, index: BenchmarkIndex) -> str:
-    section = row.report["tasks"][hub_task.task][hub_task.subset]
-    low, high = section["ci95"]["average"]
+    section = hub_task.report(row.report)
+    low, high = section.ci95_average
     parts = [f"judge setting {row.setting or 'plain'}"]
     if low is not None:
         if hub_task.task == "batch":  # the interval of the distance, turned into one of its complement
             low, high = 1.0 - high, 1.0 - low
         parts.append(f"95% bootstrap CI [{low:.4f}, {high:.4f}]")
-    parts.append(f"parse rate {section['parse_rate']:.3f} of {section['n']} items")
+    parts.append(f"parse rate {section.parse_rate:.3f} of {section.n} items")
     if _revision(index) is None:  # the entry cannot pin a Hub commit, so say what the numbers came from
         parts.append(f"benchmark read from {index.name} ({index.revision}), not from a Hub commit")
     return "; ".join(parts)

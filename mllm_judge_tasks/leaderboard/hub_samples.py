@@ -136,7 +136,7 @@ def write_results_dataset(rows: list[Row], folder: Path, benchmark_repo: str) ->
         timestamp = submission_time(row)
         (folder / row.slug).mkdir(parents=True)
         (folder / row.slug / "results.json").write_text(
-            json.dumps(row.report, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+            json.dumps(row.report.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
         for task in protocol.TASKS:
             items = row.items.get(task)
             if not items:

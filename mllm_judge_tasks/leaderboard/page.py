@@ -19,6 +19,7 @@ from jinja2 import Environment
 
 from mllm_judge_tasks import protocol
 from mllm_judge_tasks.protocol import HEADLINE, LOWER_IS_BETTER
+from mllm_judge_tasks.reports import TaskResult
 
 from .board import HEADLINE_LABELS, Row
 from .plots import all_charts
@@ -46,8 +47,8 @@ def _cells(row: Row) -> list[dict]:
 def _routes(rows: list[Row]) -> list[str]:
     lines = []
     for row in rows:
-        for task, report in row.report["tasks"].items():
-            routes = report["verdict_routes"]
+        for task, result in row.report.tasks.items():
+            routes = result.verdict_routes
             if any(route != "parsed from the text" for route in routes) and row.role != "reference":
                 counts = ", ".join(f"{count} {route}" for route, count in sorted(routes.items()))
                 lines.append(f"{row.name}, {task}: {counts}")
@@ -96,26 +97,25 @@ def _flatten(figures: dict, prefix: str = "") -> list[tuple[str, str]]:
 SHOWN_METADATA = ("judge_model", "revision", "parameters", "judge_setting", "date", "license")
 
 
-def _task_section(task: str, report: dict) -> dict:
-    full = report["full"]
-    low, high = full["ci95"]["average"]
-    metrics = [name for name in next(iter(full["per_source"].values()), {}) if name not in ("n", "parse_rate")]
-    confusion = full.get("confusion")
+def _task_section(task: str, result: TaskResult) -> dict:
+    full = result.full
+    low, high = full.ci95_average
+    metrics = list(next(iter(full.per_source.values())).metrics) if full.per_source else []
+    confusion = full.confusion
     return {
-        "key": task, "label": HEADLINE_LABELS[task] + (" (lower is better)" if HEADLINE[task] in LOWER_IS_BETTER else ""),
-        "value": _shown(full["average"][HEADLINE[task]]), "ci": "" if low is None else f"{low:.3f}, {high:.3f}",
-        "parse_rate": _shown(full["parse_rate"]), "n": full["n"],
-        "subsets": [{"name": name, "value": _shown(section["average"][HEADLINE[task]]), "n": section["n"]}
-                    for name, section in report.items() if name not in ("full", "verdict_routes")],
+        "key": task, "label": HEADLINE_LABELS[task] + (" (lower is better)" if full.headline in LOWER_IS_BETTER else ""),
+        "value": _shown(full.value), "ci": "" if low is None else f"{low:.3f}, {high:.3f}",
+        "parse_rate": _shown(full.parse_rate), "n": full.n,
+        "subsets": [{"name": name, "value": _shown(section.value), "n": section.n}
+                    for name, section in result.subsets.items()],
         "metrics": metrics,
-        "sources": [{"name": source, "figures": [_shown(values[m]) for m in metrics], "n": values["n"],
-                     "parse_rate": _shown(values["parse_rate"])} for source, values in full["per_source"].items()],
+        "sources": [{"name": source, "figures": [_shown(values.metrics[m]) for m in metrics], "n": values.n,
+                     "parse_rate": _shown(values.parse_rate)} for source, values in full.per_source.items()],
         "confusion": None if confusion is None else {
-            "labels": confusion["labels"],
-            "rows": [{"label": label, "counts": counts}
-                     for label, counts in zip(confusion["labels"], confusion["rows_human_columns_judge"])]},
-        "reasons": sorted(full["no_verdict_reasons"].items(), key=lambda pair: -pair[1]),
-        "bias": _flatten(full["bias"]),
+            "labels": confusion.labels,
+            "rows": [{"label": label, "counts": counts} for label, counts in zip(confusion.labels, confusion.counts)]},
+        "reasons": sorted(full.no_verdict_reasons.items(), key=lambda pair: -pair[1]),
+        "bias": _flatten(full.bias or {}),
     }
 
 
@@ -127,7 +127,7 @@ def render_judge_page(row: Row, dataset: str, revision: str) -> str:
              for key in SHOWN_METADATA if key in metadata]
     return _template("judge.html").render(
         name=row.name, role=row.role, dataset=dataset, revision=revision, metadata=shown,
-        tasks=[_task_section(task, row.report["tasks"][task]) for task in protocol.TASKS if task in row.report["tasks"]],
+        tasks=[_task_section(task, row.report.tasks[task]) for task in protocol.TASKS if task in row.report.tasks],
     )
 
 

@@ -16,7 +16,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mllm_judge_tasks import protocol  # noqa: E402
-from mllm_judge_tasks.protocol import HEADLINE  # noqa: E402
 
 from .board import HEADLINE_LABELS, Row  # noqa: E402
 
@@ -48,24 +47,34 @@ def _grouped_bars(axis, labels: list[str], series: dict[str, list[float | None]]
 
 
 def per_source_chart(rows: list[Row], task: str) -> bytes | None:
-    judged = [row for row in rows if task in row.report["tasks"]]
-    if not judged:
+    reports = {row.name: row.report.tasks[task].full for row in rows if task in row.report.tasks}
+    if not reports:
         return None
-    sources = sorted({s for row in judged for s in row.report["tasks"][task]["full"]["per_source"]})
-    series = {row.name: [row.report["tasks"][task]["full"]["per_source"].get(s, {}).get(HEADLINE[task]) for s in sources]
-              for row in judged}
+    sources = sorted({source for report in reports.values() for source in report.per_source})
+    series = {name: [report.per_source[s].metrics[report.headline] if s in report.per_source else None for s in sources]
+              for name, report in reports.items()}
     figure, axis = plt.subplots(figsize=(10, 3.5))
     _grouped_bars(axis, sources, series)
     axis.set_title(f"{HEADLINE_LABELS[task]}, per source dataset")
     return _png(figure)
 
 
+def _pair_bias(rows: list[Row], figure: str) -> dict[str, dict]:
+    """Each judge's pair bias figure `figure` ("position", "length"), for the judges that have it."""
+    found = {}
+    for row in rows:
+        pair = row.report.tasks.get("pair")
+        if pair is not None and figure in (pair.full.bias or {}):
+            found[row.name] = pair.full.bias[figure]
+    return found
+
+
 def position_bias_chart(rows: list[Row]) -> bytes | None:
-    judged = [row for row in rows if "position" in row.report["tasks"].get("pair", {}).get("full", {}).get("bias", {})]
-    if not judged:
+    figures = _pair_bias(rows, "position")
+    if not figures:
         return None
     metrics = ("first_slot_rate", "position_consistency", "swap_consistent_accuracy")
-    series = {row.name: [row.report["tasks"]["pair"]["full"]["bias"]["position"][m] for m in metrics] for row in judged}
+    series = {name: [position[m] for m in metrics] for name, position in figures.items()}
     figure, axis = plt.subplots(figsize=(8, 3.2))
     _grouped_bars(axis, list(metrics), series)
     axis.axhline(0.5, color="grey", linewidth=0.8, linestyle="--")
@@ -74,11 +83,10 @@ def position_bias_chart(rows: list[Row]) -> bytes | None:
 
 
 def length_bias_chart(rows: list[Row]) -> bytes | None:
-    judged = [row for row in rows if "length" in row.report["tasks"].get("pair", {}).get("full", {}).get("bias", {})]
-    if not judged:
+    figures = _pair_bias(rows, "length")
+    if not figures:
         return None
-    names = [row.name for row in judged]
-    length = [row.report["tasks"]["pair"]["full"]["bias"]["length"] for row in judged]
+    names, length = list(figures), list(figures.values())
     figure, axis = plt.subplots(figsize=(8, 3.2))
     _grouped_bars(axis, names, {"judge prefers longer": [l["judge_prefers_longer"] for l in length],
                                 "humans prefer longer": [l["human_prefers_longer"] for l in length]})

@@ -18,6 +18,7 @@ from mllm_judge_tasks.judged import JudgedItem, judge_item
 from mllm_judge_tasks.metrics.bias import judge_family
 from mllm_judge_tasks.metrics.report import DEFAULT_RESAMPLES, task_report
 from mllm_judge_tasks.protocol import ORIGINAL, SWAPPED
+from mllm_judge_tasks.reports import JudgeReport, TaskResult
 
 from .benchmark_index import BenchmarkIndex
 from .submission import Submission
@@ -42,23 +43,24 @@ def judged_items(submission: Submission, index: BenchmarkIndex) -> tuple[dict[st
 
 
 def score_items(submission: Submission, index: BenchmarkIndex, items: dict[str, list[JudgedItem]],
-                routes: dict[str, Counter], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> dict:
-    """The score report of already judged items (see `judged_items`)."""
+                routes: dict[str, Counter], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> JudgeReport:
+    """The report of already judged items (see `judged_items`): each task's once on the full benchmark, once per subset."""
     family = judge_family(submission.name)
     tasks = {}
     for task, task_items in sorted(items.items()):
-        report = {"full": task_report(task, task_items, resamples=resamples, seed=seed, family=family)}
         original = [item for item in task_items if item.order == ORIGINAL]
-        for subset, ids_by_task in sorted(index.subsets.items()):
-            ids = ids_by_task.get(task)
-            if ids:
-                report[subset] = task_report(task, [i for i in original if i.id in ids], resamples=resamples, seed=seed)
-                report[subset].pop("bias")
-        report["verdict_routes"] = dict(routes.get(task, {}))
-        tasks[task] = report
-    return {"judge": submission.name, "metadata": submission.metadata, "judge_family": family, "tasks": tasks}
+        subsets = {
+            subset: task_report(task, [i for i in original if i.id in ids_by_task[task]], resamples=resamples, seed=seed,
+                                with_bias=False)
+            for subset, ids_by_task in sorted(index.subsets.items()) if ids_by_task.get(task)
+        }
+        tasks[task] = TaskResult(task_report(task, task_items, resamples=resamples, seed=seed, family=family),
+                                 subsets, dict(routes.get(task, {})))
+    return JudgeReport(submission.name, submission.metadata, family, {"name": index.name, "revision": index.revision},
+                       tasks)
 
 
-def score_submission(submission: Submission, index: BenchmarkIndex, *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> dict:
+def score_submission(submission: Submission, index: BenchmarkIndex, *, resamples: int = DEFAULT_RESAMPLES,
+                     seed: int = 0) -> JudgeReport:
     items, routes = judged_items(submission, index)
     return score_items(submission, index, items, routes, resamples=resamples, seed=seed)

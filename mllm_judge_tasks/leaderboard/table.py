@@ -36,7 +36,7 @@ def table_records(rows: list[Row]) -> list[dict]:
             record[task] = None if cell is None else {
                 "headline": HEADLINE_LABELS[task], "value": cell.value, "ci95": cell.ci95, "rank": cell.rank,
                 "tied": cell.tied, "parse_rate": cell.parse_rate, "n": cell.n,
-                "verdict_routes": row.report["tasks"][task]["verdict_routes"],
+                "verdict_routes": row.report.tasks[task].verdict_routes,
             }
         records.append(record)
     return records

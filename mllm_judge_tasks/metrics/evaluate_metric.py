@@ -53,4 +53,4 @@ class JudgeAgreement(evaluate.Metric):
             count = (n_responses[index] if n_responses else len(label)) if self.TASK == "batch" else 1
             row = BenchmarkItem(self.TASK, str(index), 0, sources[index], human, (), (), count)
             items.append(judge_item(row, [text]))
-        return task_report(self.TASK, items, resamples=resamples)
+        return task_report(self.TASK, items, resamples=resamples).to_json()

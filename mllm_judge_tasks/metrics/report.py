@@ -27,7 +27,8 @@ from scipy import stats
 
 from . import bias
 from mllm_judge_tasks.judged import JudgedItem
-from mllm_judge_tasks.protocol import HEADLINE, ORIGINAL, PAIR_LETTERS, SWAPPED, TIE
+from mllm_judge_tasks.protocol import ORIGINAL, PAIR_LETTERS, SWAPPED, TIE
+from mllm_judge_tasks.reports import NO_INTERVAL, Confusion, Interval, SourceResult, TaskReport
 
 from .agreement import METRICS, pair_confusion, ranking_distance
 from .consistency import majority_consistency
@@ -70,15 +71,10 @@ def _per_item_statistic(task: str, items: Sequence[JudgedItem]) -> Callable[[np.
     return lambda index: distance[index].mean(-1)
 
 
-def _interval(result) -> list[float | None]:
-    low, high = result.confidence_interval
-    return [_nan_to_none(float(low)), _nan_to_none(float(high))]
-
-
-def bootstrap_interval(samples: list[np.ndarray], statistic, resamples: int, seed: int) -> list[float | None]:
+def bootstrap_interval(samples: list[np.ndarray], statistic, resamples: int, seed: int) -> Interval:
     """Percentile 95% CI of `statistic(*index_arrays)`, each sample of indices resampled on its own."""
     if resamples <= 0 or not samples or any(len(sample) < 2 for sample in samples):
-        return [None, None]
+        return NO_INTERVAL
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         result = stats.bootstrap(
@@ -86,7 +82,8 @@ def bootstrap_interval(samples: list[np.ndarray], statistic, resamples: int, see
             tuple(samples), lambda *indices, axis=-1: statistic(*indices), vectorized=True,
             paired=False, n_resamples=resamples, method="percentile", rng=np.random.default_rng(seed),
         )
-    return _interval(result)
+    low, high = result.confidence_interval
+    return Interval(_nan_to_none(float(low)), _nan_to_none(float(high)))
 
 
 def source_strata(items: Sequence[JudgedItem]) -> list[np.ndarray]:
@@ -110,17 +107,9 @@ def average_statistic(task: str, items: Sequence[JudgedItem]) -> Callable[..., n
     return average
 
 
-def headline_intervals(task: str, parsed: Sequence[JudgedItem], resamples: int, seed: int) -> dict:
-    """95% CIs of the headline metric: pooled, and of the per-source average (resampled within sources)."""
-    return {
-        "pooled": bootstrap_interval([np.arange(len(parsed))], _per_item_statistic(task, parsed), resamples, seed),
-        "average": bootstrap_interval(source_strata(parsed), average_statistic(task, parsed), resamples, seed),
-    }
-
-
 def paired_difference_interval(
     task: str, first: Sequence[JudgedItem], second: Sequence[JudgedItem], resamples: int = DEFAULT_RESAMPLES, seed: int = 0
-) -> list[float | None]:
+) -> Interval:
     """95% CI of (first − second) in the headline average, resampling the same items for both judges.
 
     Only items both judges gave a verdict on count; an interval holding 0 means
@@ -131,7 +120,7 @@ def paired_difference_interval(
                   key=lambda item: item.id)
     aligned = [(item, theirs[item.id]) for item in mine]
     if not aligned:
-        return [None, None]
+        return NO_INTERVAL
     mine, other = [a for a, _ in aligned], [b for _, b in aligned]
     first_average, second_average = average_statistic(task, mine), average_statistic(task, other)
     return bootstrap_interval(
@@ -163,12 +152,14 @@ def bias_report(task: str, items: Sequence[JudgedItem], family: str | None = Non
 
 
 def task_report(
-    task: str, items: Sequence[JudgedItem], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, family: str | None = None
-) -> dict:
+    task: str, items: Sequence[JudgedItem], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
+    family: str | None = None, with_bias: bool = True,
+) -> TaskReport:
     """Every number reported for `task` ("score", "pair" or "batch") over judged items.
 
     `family` names the judge's own responder family (gpt4, gemini, llava,
-    cogvlm, qwen) for the self-preference figures.
+    cogvlm, qwen) for the self-preference figures; `with_bias=False` leaves the
+    bias figures out (a subset's report has none).
     """
     metric = METRICS[task]
     items = sorted(items, key=lambda item: (item.id, item.order))
@@ -180,30 +171,24 @@ def task_report(
     per_source = {}
     for source, source_items in sorted(by_source.items()):
         ok = [item for item in source_items if item.verdict is not None]
-        per_source[source] = {
-            **_clean(metric([i.verdict for i in ok], [i.human for i in ok])),
-            "n": len(source_items),
-            "parse_rate": len(ok) / len(source_items),
-        }
+        metrics = _clean(metric([i.verdict for i in ok], [i.human for i in ok]))
+        per_source[source] = SourceResult(metrics, len(source_items), len(ok) / len(source_items))
     average = {}
     for name in metric([], []):
-        values = [entry[name] for entry in per_source.values() if entry[name] is not None]
+        values = [result.metrics[name] for result in per_source.values() if result.metrics[name] is not None]
         average[name] = float(np.mean(values)) if values else None
-    report = {
-        "headline": HEADLINE[task],
-        "n": len(shown),
-        "parsed": len(parsed),
-        "parse_rate": len(parsed) / len(shown) if shown else None,
-        "no_verdict_reasons": dict(Counter(item.reason for item in shown if item.verdict is None)),
-        "average": average,
-        "pooled": _clean(metric([i.verdict for i in parsed], [i.human for i in parsed])),
-        "per_source": per_source,
-        "ci95": headline_intervals(task, parsed, resamples, seed),
-        "bias": bias_report(task, items, family),
-    }
+    confusion = None
     if task == "pair":
-        report["confusion"] = {
-            "labels": [f"{letter} (tie)" if letter == TIE else letter for letter in PAIR_LETTERS],
-            "rows_human_columns_judge": pair_confusion([i.verdict for i in parsed], [i.human for i in parsed]),
-        }
-    return report
+        confusion = Confusion(tuple(f"{letter} (tie)" if letter == TIE else letter for letter in PAIR_LETTERS),
+                              pair_confusion([i.verdict for i in parsed], [i.human for i in parsed]))
+    return TaskReport(
+        task=task, n=len(shown), parsed=len(parsed),
+        no_verdict_reasons=dict(Counter(item.reason for item in shown if item.verdict is None)),
+        average=average,
+        pooled=_clean(metric([i.verdict for i in parsed], [i.human for i in parsed])),
+        per_source=per_source,
+        ci95_pooled=bootstrap_interval([np.arange(len(parsed))], _per_item_statistic(task, parsed), resamples, seed),
+        ci95_average=bootstrap_interval(source_strata(parsed), average_statistic(task, parsed), resamples, seed),
+        bias=bias_report(task, items, family) if with_bias else None,
+        confusion=confusion,
+    )

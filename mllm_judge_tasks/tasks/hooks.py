@@ -14,6 +14,7 @@ from mllm_judge_tasks import prompts
 from mllm_judge_tasks.location import dataset_location
 from mllm_judge_tasks.judged import JudgedItem, benchmark_item, judge_item
 from mllm_judge_tasks.metrics.report import task_report
+from mllm_judge_tasks.reports import TaskReport
 from mllm_judge_tasks.protocol import BATCH_LETTERS, HEADLINE, ORIGINAL, SPECS, SWAPPED, ranking_indices, swapped_label_index
 
 # Read when lmms-eval loads a task YAML (`dataset_path: !function hooks.DATASET_PATH`
@@ -100,7 +101,7 @@ def process_batch(doc: dict, results: list[str]) -> dict:
     return _process("batch", doc, results)
 
 
-def _report(task: str, items: list[dict]) -> dict:
+def _report(task: str, items: list[dict]) -> TaskReport:
     """The task's whole report, computed once per run: lmms-eval calls each metric's aggregation with the same
     items, and the bootstrap is the expensive part. `MLLM_JUDGE_FAMILY` (gpt4, gemini, llava, cogvlm, qwen) names
     the judge's family for self-preference."""
@@ -108,13 +109,13 @@ def _report(task: str, items: list[dict]) -> dict:
 
 
 @lru_cache(maxsize=8)
-def _report_of(task: str, items: tuple[JudgedItem, ...], family: str | None) -> dict:
+def _report_of(task: str, items: tuple[JudgedItem, ...], family: str | None) -> TaskReport:
     return task_report(task, list(items), family=family)
 
 
 def _headline(task: str, items: list[dict]) -> float | None:
     """The paper's number: the headline metric averaged over source datasets."""
-    return _report(task, items)["average"][HEADLINE[task]] if items else None
+    return _report(task, items).value if items else None
 
 
 def score_pearson(items: list[dict]) -> float | None:
@@ -166,12 +167,12 @@ def parse_rate(items: list[dict]) -> float:
 
 
 def score_details(items: list[dict]) -> dict:
-    return _report("score", items)
+    return _report("score", items).to_json()
 
 
 def pair_details(items: list[dict]) -> dict:
-    return _report("pair", items)
+    return _report("pair", items).to_json()
 
 
 def batch_details(items: list[dict]) -> dict:
-    return _report("batch", items)
+    return _report("batch", items).to_json()
