@@ -68,18 +68,34 @@ def _surrogate_free(record: object) -> bool:
     return True
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise _DuplicateKey(f"the key {twice[:80]!r} appears twice in one object")
+    return record
+
+
 def json_object(raw: bytes, file: str, line: int | None) -> dict | Problem:
     """One JSONL line (or a JSON file) as a JSON object, or the problem saying why it is not one.
 
-    Strict: NaN/Infinity, lone surrogates and nesting deep enough to exhaust
-    the parser's recursion are problems, never values that fail later.
+    Strict: NaN/Infinity, lone surrogates, a key given twice in one object
+    (where readers disagree on which value wins) and nesting deep enough to
+    exhaust the parser's recursion are problems, never values that fail later.
     """
     try:
-        record = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        record = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, object_pairs_hook=_unique_keys)
     except UnicodeDecodeError as error:
         return Problem(file, line, None, f"not valid UTF-8 ({error.reason} at byte {error.start})")
     except json.JSONDecodeError as error:
         return Problem(file, line, None, f"malformed JSON: {error.msg} at column {error.colno}")
+    except _DuplicateKey as error:
+        return Problem(file, line, None, str(error))
     except ValueError as error:
         return Problem(file, line, None, f"malformed JSON: {error}")
     except RecursionError:

@@ -119,7 +119,7 @@ class JudgeReport:
     """A judge's whole report on one benchmark: score.json and the Hub's `<judge>/results.json`."""
 
     judge: str
-    metadata: dict
+    metadata: dict  # as it may be published (redaction.public_metadata): no contact, no secret
     judge_family: str | None
     dataset: dict[str, str]  # {"name", "revision"} of the benchmark it was scored on
     tasks: dict[str, TaskResult]

@@ -9,15 +9,16 @@ swapped-order judgements for the position-bias figures.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 
-from mllm_judge_tasks.problems import UserError
+from mllm_judge_tasks.problems import Problem, UserError, json_object
 from mllm_judge_tasks.protocol import ORIGINAL, SWAPPED
 from mllm_judge_tasks.prompts import SETTINGS
 
 from mllm_judge_tasks.verdicts import judge_failure
+
+from mllm_judge_tasks.redaction import redact_model_args
 
 from .submission import write_submission
 
@@ -36,7 +37,40 @@ def _public(value: str) -> str:
 
 
 def _public_model_args(model_args: dict) -> str:
-    return ",".join(f"{key}={_public(value)}" for key, value in model_args.items())
+    """The run's model arguments as the pack publishes them: local paths shortened, secrets redacted."""
+    return redact_model_args(",".join(f"{key}={_public(value)}" for key, value in model_args.items()))
+
+
+def _json(raw: bytes, path: Path, line: int | None) -> dict:
+    record = json_object(raw, str(path), line)
+    if isinstance(record, Problem):
+        raise UserError(f"{record}; this is not a complete lmms-eval output: run the lmms-eval command again "
+                        "(answers already generated come from the cache)")
+    return record
+
+
+def _run_config(run_dir: Path) -> dict:
+    """The `config` of the run's latest results.json (its model and arguments), or {} when the run wrote none."""
+    results = sorted(run_dir.rglob("*results.json"))
+    if not results:
+        return {}
+    config = _json(results[-1].read_bytes(), results[-1], None).get("config", {})
+    if not isinstance(config, dict):
+        raise UserError(f"{results[-1]}: field 'config': expected an object, got {type(config).__name__}")
+    return config
+
+
+def _samples(path: Path):
+    """(sample, its details) of each line of an lmms-eval samples file; blank lines hold nothing and are passed."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            sample = _json(raw, path, number)
+            details = sample.get("details") or {}
+            if not isinstance(details, dict):
+                raise UserError(f"{path}:{number}: field 'details': expected an object, got {type(details).__name__}")
+            yield sample, details
 
 
 def _response(sample: dict) -> str:
@@ -56,19 +90,17 @@ def pack_run(run_dir: Path, out: Path, *, contact: str, license: str, judge_mode
     settings = {match.group(2) or "plain" for match in files.values() if match.group(2) != "swap"}
     if len(settings) > 1:
         raise UserError(f"{run_dir}: samples of several judge settings ({', '.join(sorted(settings))}); pack one setting per submission")
-    results = sorted(run_dir.rglob("*results.json"))
-    config = json.loads(results[-1].read_text()).get("config", {}) if results else {}
+    config = _run_config(run_dir)
     model_args = _model_args(str(config.get("model_args", "")))
     lines, failed = [], []
     for path, match in files.items():
         task, swap = match.group(1), match.group(2) == "swap"
-        for raw in path.read_text(encoding="utf-8").splitlines():
-            sample = json.loads(raw)
-            details = sample.get("details") or {}
+        for sample, details in _samples(path):
             order = details.get("order", ORIGINAL)
             if swap and order != SWAPPED:
                 continue  # the swap task's original-order half repeats the pair task
-            line = {"task": task, "id": details.get("id") or sample.get("doc", {}).get("id"), "output": _response(sample)}
+            doc = sample.get("doc") if isinstance(sample.get("doc"), dict) else {}
+            line = {"task": task, "id": details.get("id") or doc.get("id"), "output": _response(sample)}
             error = judge_failure(line["output"])
             if error is not None:
                 failed.append(f"{task} {line['id']}{' (swapped)' if order == SWAPPED else ''}: {error}")

@@ -121,7 +121,7 @@ def _task_section(task: str, result: TaskResult) -> dict:
 
 def render_judge_page(row: Row, dataset: str, revision: str) -> str:
     """One judge's page: its submission's metadata and, per task, every number the board has for it."""
-    metadata = row.submission.metadata if row.submission else {}
+    metadata = row.report.metadata
     shown = [(key, "not given" if metadata[key] is None else metadata[key] if isinstance(metadata[key], str)
               else json.dumps(metadata[key], indent=1, ensure_ascii=False))
              for key in SHOWN_METADATA if key in metadata]

@@ -18,6 +18,7 @@ from mllm_judge_tasks.judged import JudgedItem, judge_item
 from mllm_judge_tasks.metrics.bias import judge_family
 from mllm_judge_tasks.metrics.report import DEFAULT_RESAMPLES, task_report
 from mllm_judge_tasks.protocol import ORIGINAL, SWAPPED
+from mllm_judge_tasks.redaction import public_metadata
 from mllm_judge_tasks.reports import JudgeReport, TaskResult
 
 from .benchmark_index import BenchmarkIndex
@@ -56,7 +57,7 @@ def score_items(submission: Submission, index: BenchmarkIndex, items: dict[str, 
         }
         tasks[task] = TaskResult(task_report(task, task_items, resamples=resamples, seed=seed, family=family),
                                  subsets, dict(routes.get(task, {})))
-    return JudgeReport(submission.name, submission.metadata, family, {"name": index.name, "revision": index.revision},
+    return JudgeReport(submission.name, public_metadata(submission.metadata), family, {"name": index.name, "revision": index.revision},
                        tasks)
 
 
