@@ -1,5 +1,7 @@
 """Faults the backend survives: an image a processor refuses, a cache that cannot be used, a changed model."""
 
+import os
+import shutil
 import sqlite3
 
 import pytest
@@ -148,3 +150,62 @@ def test_a_setting_that_would_not_be_applied_is_refused(llava, rows, setting, me
     temperature = setting.pop("temperature", 0.0)
     with pytest.raises(SetupError, match=message):
         model.generate_until(direct.judge_requests(model, rows, "pair", temperature=temperature, **setting))
+
+
+def test_weights_swapped_for_the_same_size_and_time_miss_the_cache(tmp_path, rows):
+    path = build_llava(tmp_path / "llava")
+    from safetensors.torch import load_file, save_file
+
+    (weights,) = path.glob("*.safetensors")
+    cache = tmp_path / "cache.sqlite"
+    before, _ = run(path, rows, cache)
+    stat = weights.stat()
+    tensors = load_file(weights)
+    save_file({name: tensor * 1.5 for name, tensor in tensors.items()}, weights, metadata={"format": "pt"})
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (weights.stat().st_size, weights.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    after, stats = run(path, rows, cache)
+    assert stats["cached"] == 0 and after != before
+
+
+HUB_RUN = """
+import json, sys
+from mllm_judge_tasks.models import direct
+from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
+from datasets import load_dataset
+rows = [dict(row) for row in load_dataset(sys.argv[1], "pair", split="test").select(range(4))]
+model = MLLMJudgeHF(pretrained="org/tiny-judge", batch_size=4, cache=sys.argv[2], max_new_tokens=8)
+answers = model.generate_until(direct.judge_requests(model, rows, "pair", max_new_tokens=8))
+print(json.dumps({"answers": answers, "cached": model.stats["cached"], "commit": model.model_identity["files"]}))
+"""
+
+
+def test_a_hub_id_is_keyed_by_the_commit_it_resolved_to(tmp_path, mini_repo):
+    """A Hub cache laid out as huggingface_hub lays it out, read offline: when `main` moves to a new commit with
+    other weights, the same id and revision no longer hit the old answers."""
+    import json
+    import subprocess
+    import sys
+
+    from safetensors.torch import load_file, save_file
+
+    repo = tmp_path / "hub" / "models--org--tiny-judge"
+    old, new = "1" * 40, "2" * 40
+    build_llava(repo / "snapshots" / old)
+    (repo / "refs").mkdir()
+
+    def judged(commit: str) -> dict:
+        (repo / "refs" / "main").write_text(commit)
+        env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
+        done = subprocess.run([sys.executable, "-c", HUB_RUN, str(mini_repo), str(tmp_path / "cache.sqlite")],
+                              capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    first = judged(old)
+    assert first["commit"] == f"commit:{old}" and judged(old)["cached"] == 4  # the same commit: all from the cache
+    shutil.copytree(repo / "snapshots" / old, repo / "snapshots" / new)
+    (weights,) = (repo / "snapshots" / new).glob("*.safetensors")
+    save_file({name: tensor * 1.5 for name, tensor in load_file(weights).items()}, weights, metadata={"format": "pt"})
+    moved = judged(new)
+    assert moved["commit"] == f"commit:{new}" and moved["cached"] == 0 and moved["answers"] != first["answers"]

@@ -54,16 +54,6 @@ def protocol_task(doc_to_messages) -> str:
     return task
 
 
-def fingerprint(pretrained: str) -> str:
-    """For a local checkpoint, every file's size and time (weights in any format, config, tokenizer),
-    so a retrained or swapped model never hits old answers."""
-    path = Path(pretrained)
-    if not path.is_dir():
-        return ""
-    files = sorted(p for p in path.rglob("*") if p.is_file())
-    return ",".join(f"{p.relative_to(path)}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
-
-
 class JudgeBackend(lmms):
     """Subclasses set `name`, `processor` and `model_identity`, and implement the three engine primitives."""
 

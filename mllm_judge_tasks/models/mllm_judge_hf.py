@@ -16,7 +16,8 @@ from __future__ import annotations
 import torch
 
 from .inputs import JudgeRequest, encode, generate_texts
-from .judge_backend import JudgeBackend, fingerprint
+from .fingerprint import fingerprint
+from .judge_backend import JudgeBackend
 from .loading import load_judge
 from .settings import flag
 from .verdict_modes import choose, option_probabilities
@@ -55,7 +56,7 @@ class MLLMJudgeHF(JudgeBackend):
         self.processor = self.judge.processor
         # Everything besides the request that changes an answer: weights, numerics and kernels.
         self.model_identity = {
-            "pretrained": pretrained, "revision": revision, "files": fingerprint(pretrained),
+            "pretrained": pretrained, "revision": revision, "files": fingerprint(pretrained, revision),
             "dtype": str(self.judge.dtype), "device": str(self.judge.device), "attn_implementation": attn_implementation,
             "max_pixels": self.max_pixels,
         }

@@ -31,7 +31,8 @@ from mllm_judge_tasks.problems import UserError
 from mllm_judge_tasks.protocol import VERDICT_OPENING
 
 from .inputs import JudgeRequest, cut_at_stop
-from .judge_backend import JudgeBackend, fingerprint
+from .fingerprint import fingerprint
+from .judge_backend import JudgeBackend
 from .loading import load_processor
 from .settings import flag
 from .verdict_modes import option_token_ids
@@ -84,7 +85,7 @@ class MLLMJudgeVLLM(JudgeBackend):
         except Exception as error:  # an unsupported architecture, too little memory: vLLM's own message, named
             raise UserError(f"mllm_judge_vllm: vLLM could not start {pretrained}: {type(error).__name__}: {error}") from error
         self.model_identity = {
-            "engine": "vllm", "pretrained": pretrained, "revision": revision, "files": fingerprint(pretrained),
+            "engine": "vllm", "pretrained": pretrained, "revision": revision, "files": fingerprint(pretrained, revision),
             "dtype": str(self.llm.llm_engine.model_config.dtype), "max_pixels": self.max_pixels,
             "max_model_len": engine["max_model_len"],
         }
