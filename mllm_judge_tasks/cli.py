@@ -89,7 +89,7 @@ def _pack(args: argparse.Namespace) -> int:
 def _checked(directory: Path, dataset: str | None):
     """The submission and the benchmark index, or None after printing every problem."""
     from mllm_judge_tasks.leaderboard.benchmark_index import load_index
-    from mllm_judge_tasks.leaderboard.submission import read_submission
+    from mllm_judge_tasks.leaderboard.submission import PREDICTIONS, read_submission
     from mllm_judge_tasks.leaderboard.validate import validate_submission
 
     index = load_index(dataset)
@@ -98,6 +98,10 @@ def _checked(directory: Path, dataset: str | None):
     if problems:
         print(f"{directory}: {len(problems)} problem(s):", file=sys.stderr)
         _print_problems(problems)
+        if not (directory / PREDICTIONS).exists() and next(directory.rglob("*_samples_mllm_judge_*.jsonl"), None):
+            print(f"{directory} is the output of an lmms-eval run, not a submission: make one of it with "
+                  f"`mllm-judge submission pack {directory} --out SUBMISSION_DIR --contact ... --license ...`, "
+                  "then score that", file=sys.stderr)
         return None, index
     return submission, index
 
@@ -135,11 +139,13 @@ def _leaderboard(args: argparse.Namespace) -> int:
     from mllm_judge_tasks.leaderboard.benchmark_index import load_index
     from mllm_judge_tasks.leaderboard.board import build_board
     from mllm_judge_tasks.leaderboard.hub_results import write_hub_results
+    from mllm_judge_tasks.leaderboard.identity import claim_slugs, published_slugs
     from mllm_judge_tasks.leaderboard.page import write_leaderboard
-    from mllm_judge_tasks.leaderboard.submission import PREDICTIONS, read_submission
+    from mllm_judge_tasks.leaderboard.submission import read_submission, submission_folders
     from mllm_judge_tasks.leaderboard.table import to_markdown
     from mllm_judge_tasks.leaderboard.validate import validate_submission
 
+    folders = submission_folders(args.submissions_dir, official=args.official is not None)
     index = load_index(args.dataset)
     official = []
     if args.official:
@@ -149,7 +155,7 @@ def _leaderboard(args: argparse.Namespace) -> int:
         for judge, report in routes.items():
             print(f"paper's judge {judge}: {report['verdict_routes']}, {len(report['unmatched'])} records unmatched")
     submissions = []
-    for directory in sorted(path.parent for path in args.submissions_dir.glob(f"*/{PREDICTIONS}")):
+    for directory in folders:
         submission = read_submission(directory)
         problems = validate_submission(submission, index)
         if problems:
@@ -157,6 +163,10 @@ def _leaderboard(args: argparse.Namespace) -> int:
             _print_problems(problems, shown=20)
             continue
         submissions.append(submission)
+    submissions, taken = claim_slugs(submissions, published_slugs(args.out))
+    if taken:
+        print(f"left out {len(taken)} submission(s) whose judge would share a published identity:", file=sys.stderr)
+        _print_problems(taken)
     rows = build_board(submissions, index, resamples=args.resamples, references=not args.no_references, official=official)
     hub = write_hub_results(rows, index, args.out, benchmark_repo=args.hub_dataset, results_repo=args.hub_results)
     page = write_leaderboard(rows, args.out, index.name, index.revision)
@@ -174,8 +184,7 @@ def _push_results(args: argparse.Namespace) -> int:
     for upload in uploads:
         print(f"  {upload.describe()}")
     if not args.dry_run:
-        for url in push_results(uploads, token=args.token):
-            print(f"  done: {url}")
+        push_results(args.board_dir, uploads, token=args.token)
     return 0
 
 
@@ -246,8 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     leaderboard.add_argument("--official", type=Path, metavar="RELEASE_DIR",
                              help="add the paper's judges, read from the release's raw_data/step3 files")
     leaderboard.add_argument("--hub-dataset", metavar="REPO_ID",
-                             help="the benchmark's Hub id the results name (default: the --dataset Hub id, or "
-                                  "mllm-judge/mllm-as-a-judge for a local build)")
+                             help="the benchmark's Hub id the results name (default: the --dataset Hub id; a board "
+                                  "of a local build has none, and push-results refuses it)")
     leaderboard.add_argument("--hub-results", metavar="REPO_ID",
                              help="the per-sample results dataset's Hub id (default: the benchmark id + '-results')")
     leaderboard.set_defaults(run=_leaderboard)

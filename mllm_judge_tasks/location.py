@@ -10,6 +10,8 @@ DEFAULT_DATASET = "mllm-judge/mllm-as-a-judge"
 DATASET_ENV = "MLLM_JUDGE_DATASET"
 DATA_SUFFIXES = (".parquet", ".md", ".json")
 
+LOCAL_BUILD = "local build"  # how a benchmark revision read from a local folder begins
+
 
 def dataset_location(explicit: str | None = None) -> str:
     """`explicit`, else `MLLM_JUDGE_DATASET`, else the Hub id; a local directory as an absolute path."""
@@ -37,4 +39,4 @@ def dataset_identity(location: str) -> tuple[str, str]:
         digest.update(str(file.relative_to(path)).encode() + b"\0")
         with file.open("rb") as handle:
             digest.update(hashlib.file_digest(handle, "sha256").digest())
-    return path.name, f"local build sha256:{digest.hexdigest()[:12]}"
+    return path.name, f"{LOCAL_BUILD} sha256:{digest.hexdigest()[:12]}"

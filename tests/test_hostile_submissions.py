@@ -103,6 +103,7 @@ def test_a_submission_cannot_claim_a_reserved_role(tmp_path, index):
         ('{"parameters": {"temperature": NaN}}', None, "NaN is not a JSON number"),
         ('{"parameters": {"top_p": Infinity}}', None, "Infinity is not a JSON number"),
         ("[" * 50_000, None, "nested too deeply"),
+        ('{"license": "MIT", "license": "proprietary"}', None, "the key 'license' appears twice in one object"),
         ('{"date": "2026-11-24 and then some"}', "date", "is not an ISO date"),
     ],
 )
@@ -112,7 +113,8 @@ def test_metadata_is_strict_json(tmp_path, index, raw, field, message):
         metadata = {**METADATA, **json.loads(raw)}
         (directory / "metadata.json").write_text(json.dumps(metadata))
     elif raw.startswith("{"):
-        (directory / "metadata.json").write_text(json.dumps(METADATA)[:-1] + ", " + raw[1:])  # the later key wins
+        rest = {key: value for key, value in METADATA.items() if key not in json.loads(raw)}
+        (directory / "metadata.json").write_text(json.dumps(rest)[:-1] + ", " + raw[1:])
     else:
         (directory / "metadata.json").write_text(raw)
     problems = problems_of(directory, index)
@@ -180,7 +182,7 @@ def test_a_bad_out_is_a_clear_error(tmp_path, index, hand_dataset):
 
 # --- the board: submitted strings reach no other parser -----------------------------------------------
 
-HOSTILE_NAMES = ["$\\frac{1}{0$", "=HYPERLINK(\"http://x\",\"y\")", "+1", "-1", "@SUM(A1)", "\tx",
+HOSTILE_NAMES = ["$\\frac{1}{0$", "=HYPERLINK(\"http://x\",\"y\")", "+1", "-2", "@SUM(A1)", "\tx",
                  "<img src=x onerror=alert(1)>", "**bold** [link](http://x) `code` | pipe", "x" * 400]
 
 
@@ -223,7 +225,9 @@ def test_a_board_that_fails_to_render_leaves_the_old_one_whole(tmp_path, index, 
 
 
 def test_no_local_path_on_the_page_or_in_packed_metadata(tmp_path, index, hand_dataset):
-    done = run_cli("leaderboard", str(tmp_path), "--out", str(tmp_path / "board"), "--resamples", "0", dataset=hand_dataset)
+    hand_submission(tmp_path / "subs" / "acme")
+    done = run_cli("leaderboard", str(tmp_path / "subs"), "--out", str(tmp_path / "board"), "--resamples", "0",
+                   dataset=hand_dataset)
     assert done.returncode == 0, done.stderr
     html = (tmp_path / "board" / "index.html").read_text()
     assert str(hand_dataset) not in html and str(Path.home()) + "/" not in html

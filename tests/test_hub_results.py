@@ -13,7 +13,7 @@ from datasets import get_dataset_config_names, get_dataset_split_names, load_dat
 from huggingface_hub import parse_eval_result_entries
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
-from mllm_judge_tasks.leaderboard.board import build_board, judge_slugs
+from mllm_judge_tasks.leaderboard.board import build_board
 from mllm_judge_tasks.leaderboard.hub_results import write_hub_results
 from mllm_judge_tasks.leaderboard.hub_samples import UnpublishableResults, results_record
 from mllm_judge_tasks.leaderboard.push_results import planned_uploads
@@ -67,10 +67,14 @@ def test_eval_results_read_back_with_huggingface_hub(hub, rows):
     weaker = {entry.task_id: entry.value for entry in read_entries(hub, hostile.slug)}
     assert weaker["pair_accuracy_no_tie"] != entries["pair_accuracy_no_tie"].value  # the two judges differ
     pair = entries["pair_accuracy_no_tie"]
-    assert pair.dataset_id == "mllm-judge/mllm-as-a-judge" and pair.dataset_revision is None  # a local build
+    # A local build has no Hub target: never the real benchmark's id, and every entry says which build it was.
+    assert pair.dataset_id == "local-build/no-hub-target" and pair.dataset_revision is None
     assert "local build sha256:" in pair.notes and "parse rate 1.000 of 4 items" in pair.notes
     assert pair.date == "2026-11-24T00:00:00"
-    assert pair.source_url.endswith("/mllm-judge/mllm-as-a-judge-results/viewer/acme-judge-7b__pair/latest")
+    assert pair.source_url.endswith("/local-build/no-hub-target-results/viewer/acme-judge-7b__pair/latest")
+    _, results = model_index_to_eval_results(yaml.safe_load((hub / "models/acme-judge-7b/model-index.yaml").read_text())["model-index"])
+    assert all("a local build of the benchmark" in result.source_name for result in results)
+    assert "mllm-as-a-judge" not in "".join(path.read_text() for path in hub.rglob("*.yaml"))
 
 
 def test_entries_pin_the_hub_revision_of_a_hub_dataset(tmp_path, rows, index):
@@ -125,11 +129,6 @@ def test_a_link_where_the_hub_folder_goes_is_replaced_not_followed(tmp_path, row
     (tmp_path / "board" / "hub").symlink_to(elsewhere)
     hub = write_hub_results(rows, index, tmp_path / "board")
     assert not hub.is_symlink() and (hub / "manifest.json").is_file() and list(elsewhere.iterdir()) == []
-
-
-def test_slugs_are_unique_and_safe():
-    slugs = judge_slugs(["A/B", "a b", "a-b-2", "../..", "", "Ünïcode"])
-    assert slugs == ["a-b", "a-b-2", "a-b-2-2", "judge", "judge-2", "n-code"]
 
 
 def test_leaderboard_and_push_results_dry_run_from_the_command_line(tmp_path, hand_dataset):

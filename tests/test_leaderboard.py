@@ -266,7 +266,7 @@ def test_the_papers_judges_from_the_real_judge_output_excerpt(tmp_path):
     from mllm_judge_tasks.leaderboard.hub_results import write_hub_results
 
     hub = write_hub_results(build_board([copied], index, resamples=0, official=submissions), index, tmp_path / "board")
-    gemini_pairs = load_dataset(str(hub / "results"), "gemini__pair", split="latest")
+    gemini_pairs = load_dataset(str(hub / "results"), "paper-gemini__pair", split="latest")
     assert set(gemini_pairs["verdict_from"]) == {"release's judge field"} and None not in gemini_pairs["verdict"]
     copied_pairs = load_dataset(str(hub / "results"), "acme-judge-7b__pair", split="latest")
     assert set(copied_pairs["verdict"]) == {None} and set(copied_pairs["output"]) == set(gemini_pairs["output"])

@@ -11,7 +11,6 @@ where A ties B and B ties C gave C A's rank even when A clearly beat C.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -22,6 +21,7 @@ from mllm_judge_tasks.metrics.report import DEFAULT_RESAMPLES, paired_difference
 from mllm_judge_tasks.reports import Interval, JudgeReport, TaskReport
 
 from .benchmark_index import BenchmarkIndex
+from .identity import judge_slug
 from .references import reference_submissions
 from .scoring import judged_items, score_items
 from .submission import Submission
@@ -63,35 +63,14 @@ class Row:
     items: dict[str, list[JudgedItem]] = field(repr=False, default_factory=dict)
     cells: dict[str, Cell] = field(default_factory=dict)
     submission: Submission | None = field(repr=False, default=None)
-    slug: str = ""  # unique on the board; names its page, its Hub folder and its results configs
-
-
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def judge_slugs(names: list[str]) -> list[str]:
-    """A file- and config-safe name per judge, unique among `names` (repeats get -2, -3, ...).
-
-    Judge names are untrusted: only [a-z0-9-] survive, so a slug can never
-    climb out of a folder or mean anything to a YAML, URL or shell reader.
-    """
-    slugs, seen = [], Counter()
-    for name in names:
-        base = _NOT_SLUG.sub("-", name.lower()).strip("-")[:60].strip("-") or "judge"
-        seen[base] += 1
-        slug = base if seen[base] == 1 else f"{base}-{seen[base]}"
-        while slug in slugs:  # a name that already ends in -2
-            seen[base] += 1
-            slug = f"{base}-{seen[base]}"
-        slugs.append(slug)
-    return slugs
+    slug: str = ""  # identity.judge_slug: names its page, its Hub folder and its results configs
 
 
 def _row(submission: Submission, index: BenchmarkIndex, resamples: int) -> Row:
     items, routes = judged_items(submission, index)
     report = score_items(submission, index, items, routes, resamples=resamples)
     row = Row(submission.name, str(submission.metadata.get("judge_setting", "")), submission.role, report, items,
-              submission=submission)
+              submission=submission, slug=judge_slug(submission))
     row.cells = {task: Cell(result.full) for task, result in report.tasks.items()}
     return row
 
@@ -118,8 +97,9 @@ def build_board(submissions: list[Submission], index: BenchmarkIndex, *, resampl
     """Rows of the submissions, the paper's judges (`official`) and the reference rows, ranked per task."""
     everything = [*submissions, *official, *(reference_submissions(index) if references else [])]
     rows = [_row(submission, index, resamples) for submission in everything]
-    for row, slug in zip(rows, judge_slugs([row.name for row in rows])):
-        row.slug = slug
+    twins = [slug for slug, count in Counter(row.slug for row in rows).items() if count > 1]
+    if twins:  # callers leave twins out first (identity.claim_slugs): a link must never point at two judges
+        raise ValueError(f"judges share the slugs {', '.join(twins)}")
     for task in protocol.TASKS:
         _rank(rows, task, resamples)
     # Submissions and the paper's judges by their mean rank over the tasks they entered; the references after them.

@@ -3,10 +3,11 @@
 `mllm-judge leaderboard` writes, under `OUT/hub/`:
 - `benchmark/eval.yaml`: the benchmark dataset repo's declaration, one task per
   headline and per subset (HQ, Hard) the dataset holds;
-- `models/<slug>/.eval_results/mllm-judge.yaml`: each submitted judge's scores in
-  the `.eval_results` format (`huggingface_hub.EvalResultEntry`), pinned to the
-  dataset revision, its `source` pointing at the judge's per-sample results;
-  beside it `model-index.yaml`, the older `model-index` block for a model card;
+- `models/<model slug>/.eval_results/mllm-judge.yaml`: each submitted model's
+  scores in the `.eval_results` format (`huggingface_hub.EvalResultEntry`),
+  pinned to the dataset revision, an entry per setting and task (its notes name
+  the setting, its `source` points at that setting's per-sample results); beside
+  it `model-index.yaml`, the older `model-index` block for a model card;
 - `results/`: one per-sample results dataset for the whole board, a config per
   judge and task (`<slug>__<task>`), split `latest` plus one named by the
   submission's date (the Open LLM Leaderboard "details" layout), with each
@@ -40,19 +41,22 @@ from huggingface_hub import EvalResult, EvalResultEntry, ModelCardData, eval_res
 
 from mllm_judge_tasks import protocol
 from mllm_judge_tasks.files import directory_mode
-from mllm_judge_tasks.location import DEFAULT_DATASET
+from mllm_judge_tasks.location import LOCAL_BUILD
 from mllm_judge_tasks.protocol import HEADLINE, LOWER_IS_BETTER
 from mllm_judge_tasks.reports import FULL, JudgeReport, TaskReport
 
 from .benchmark_index import BenchmarkIndex
 from .board import Row
+from .identity import model_slug
 from .hub_samples import LATEST, results_config, submission_time, write_results_dataset
 
 HUB_FOLDER = "hub"
 MANIFEST = "manifest.json"
+MODEL_INDEX_FILE = "model-index.yaml"
 EVAL_RESULTS_FILE = ".eval_results/mllm-judge.yaml"
 SPLIT = "test"
 RESULTS_SOURCE_NAME = "mllm-judge per-sample results"
+NO_TARGET = "local-build/no-hub-target"  # the repo id a local build's board names without --hub-dataset; never pushed
 _COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
 # The published metric: the headline, a lower-is-better one as its complement (the Hub sorts higher as better).
 _METRIC_IDS = {task: f"one_minus_{name}" if name in LOWER_IS_BETTER else name for task, name in HEADLINE.items()}
@@ -118,11 +122,26 @@ def eval_yaml(index: BenchmarkIndex) -> str:
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
 
-def benchmark_repo_id(index: BenchmarkIndex, explicit: str | None = None) -> str:
-    """The Hub id results name: `explicit`, else the id the index was read from, else the project's default."""
+def benchmark_repo_id(index: BenchmarkIndex, explicit: str | None = None) -> str | None:
+    """The Hub id results name: `explicit`, else the id the index was read from; a local build has none.
+
+    A board of a local build (the synthetic mini benchmark, a build of one's own) must not publish under the real
+    benchmark's name by default: its numbers would stand beside the paper's on pages that are not ours.
+    """
     if explicit:
         return explicit
-    return DEFAULT_DATASET if index.revision.startswith("local build") else index.name
+    return None if _local_build(index) else index.name
+
+
+def _local_build(index: BenchmarkIndex) -> bool:
+    return index.revision.startswith(LOCAL_BUILD)
+
+
+def source_name(index: BenchmarkIndex) -> str:
+    """The name results cite as their source; on a local build it says so (the model-index block has no notes)."""
+    if _local_build(index):
+        return f"{RESULTS_SOURCE_NAME} on a local build of the benchmark ({index.name}, {index.revision}), not a Hub commit"
+    return RESULTS_SOURCE_NAME
 
 
 def _revision(index: BenchmarkIndex) -> str | None:
@@ -160,34 +179,50 @@ def eval_result_entries(row: Row, index: BenchmarkIndex, benchmark_repo: str,
         entries.append((hub_task, EvalResultEntry(
             dataset_id=benchmark_repo, task_id=hub_task.id, value=value, dataset_revision=_revision(index),
             date=None if timestamp is None else timestamp.isoformat(),
-            source_url=results_url(results_repo, row, hub_task.task), source_name=RESULTS_SOURCE_NAME,
+            source_url=results_url(results_repo, row, hub_task.task), source_name=source_name(index),
             notes=_notes(row, hub_task, index),
         )))
     return entries
 
 
-def model_index_yaml(name: str, entries: list[tuple[HubTask, EvalResultEntry]]) -> str:
-    """The older `model-index` block for a model card's YAML header, for tools that read only that."""
+def model_index_yaml(name: str, entries: list[tuple[str, HubTask, EvalResultEntry]]) -> str:
+    """The older `model-index` block for a model card's YAML header, for tools that read only that.
+
+    `entries` are (judge setting, task, entry): the metric's name says the setting, as the entry's notes do."""
     results = [
         EvalResult(task_type="image-text-to-text", task_name="MLLM-as-a-Judge", dataset_type=entry.dataset_id,
                    dataset_name="MLLM-as-a-Judge", dataset_config=hub_task.config, dataset_split=SPLIT,
                    dataset_revision=entry.dataset_revision, metric_type=hub_task.id, metric_value=entry.value,
-                   metric_name=hub_task.id, source_name=RESULTS_SOURCE_NAME, source_url=entry.source_url)
-        for hub_task, entry in entries
+                   metric_name=f"{hub_task.id} (judge setting {setting})", source_name=entry.source_name,
+                   source_url=entry.source_url)
+        for setting, hub_task, entry in entries
     ]
     return ModelCardData(model_name=name, eval_results=results).to_yaml() + "\n"
 
 
-def _uploads(rows: list[Row], benchmark_repo: str, results_repo: str) -> list[dict]:
-    """What push-results sends: the eval.yaml, the results dataset, each judge's entries (as a pull request)."""
+def models_of(rows: list[Row]) -> dict[str, list[Row]]:
+    """Submitted rows by their model's folder (identity.model_slug): one model judged in several settings is one
+    `.eval_results` file, one entry per setting and task, and one pull request."""
+    models: dict[str, list[Row]] = {}
+    for row in rows:
+        if row.role == "submission":  # the paper's judges (GPT-4V, Gemini, ...) have no model repo to carry entries
+            models.setdefault(model_slug(row.submission), []).append(row)
+    return models
+
+
+def upload_plan(benchmark_repo: str, results_repo: str, models: dict[str, str]) -> list[dict]:
+    """What push-results sends: the eval.yaml, the results dataset, each model's entries (as a pull request).
+
+    `models` maps each folder under `models/` to its model's repo id. The board writes this plan into its
+    manifest; push-results computes it again from the board's files and sends only what both agree on.
+    """
     uploads = [
         {"local": "benchmark/eval.yaml", "repo_type": "dataset", "repo_id": benchmark_repo, "path_in_repo": "eval.yaml"},
         {"local": "results", "repo_type": "dataset", "repo_id": results_repo, "path_in_repo": "."},
     ]
-    for row in rows:
-        if row.role == "submission":
-            uploads.append({"local": f"models/{row.slug}/{EVAL_RESULTS_FILE}", "repo_type": "model",
-                            "repo_id": row.name, "path_in_repo": EVAL_RESULTS_FILE, "create_pr": True})
+    for folder, repo_id in sorted(models.items()):
+        uploads.append({"local": f"models/{folder}/{EVAL_RESULTS_FILE}", "repo_type": "model",
+                        "repo_id": repo_id, "path_in_repo": EVAL_RESULTS_FILE, "create_pr": True})
     return uploads
 
 
@@ -197,7 +232,8 @@ def write_hub_results(rows: list[Row], index: BenchmarkIndex, out: Path, *, benc
 
     Reference rows are baselines, not models: they get no entries and no per-sample results.
     """
-    benchmark_repo = benchmark_repo_id(index, benchmark_repo)
+    target = benchmark_repo_id(index, benchmark_repo)
+    benchmark_repo = target or NO_TARGET
     results_repo = results_repo or f"{benchmark_repo}-results"
     published = [row for row in rows if row.role != "reference"]
     out = Path(out)
@@ -206,19 +242,20 @@ def write_hub_results(rows: list[Row], index: BenchmarkIndex, out: Path, *, benc
     try:
         (staging / "benchmark").mkdir()
         (staging / "benchmark" / "eval.yaml").write_text(eval_yaml(index), encoding="utf-8")
-        for row in published:
-            if row.role != "submission":
-                continue  # the paper's judges (GPT-4V, Gemini, ...) have no model repo to carry entries
-            folder = staging / "models" / row.slug
+        for model, model_rows in models_of(published).items():
+            folder = staging / "models" / model
             (folder / ".eval_results").mkdir(parents=True)
-            entries = eval_result_entries(row, index, benchmark_repo, results_repo)
+            entries = [(row.setting or "plain", hub_task, entry) for row in model_rows
+                       for hub_task, entry in eval_result_entries(row, index, benchmark_repo, results_repo)]
             (folder / EVAL_RESULTS_FILE).write_text(yaml.safe_dump(
-                eval_result_entries_to_yaml([entry for _, entry in entries]), sort_keys=False, allow_unicode=True),
+                eval_result_entries_to_yaml([entry for _, _, entry in entries]), sort_keys=False, allow_unicode=True),
                 encoding="utf-8")
-            (folder / "model-index.yaml").write_text(model_index_yaml(row.name, entries), encoding="utf-8")
+            (folder / MODEL_INDEX_FILE).write_text(model_index_yaml(model_rows[0].name, entries), encoding="utf-8")
         write_results_dataset(published, staging / "results", benchmark_repo)
-        manifest = {"benchmark_repo": benchmark_repo, "results_repo": results_repo,
-                    "uploads": _uploads(published, benchmark_repo, results_repo)}
+        manifest = {"benchmark_repo": benchmark_repo, "results_repo": results_repo, "hub_target": target is not None,
+                    "local_build": index.revision if _local_build(index) else None,
+                    "uploads": upload_plan(benchmark_repo, results_repo,
+                                           {folder: rows[0].name for folder, rows in models_of(published).items()})}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         os.chmod(staging, directory_mode())  # mkdtemp gives 0700
         return _swap_in(staging, out / HUB_FOLDER)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from mllm_judge_tasks import protocol
 from mllm_judge_tasks.files import write_text_atomic
-from mllm_judge_tasks.problems import Problem, json_object
+from mllm_judge_tasks.problems import Problem, UserError, json_object
 from mllm_judge_tasks.protocol import ORDERS, ORIGINAL, SWAPPED
 from mllm_judge_tasks.prompts import SETTINGS
 
@@ -208,3 +208,17 @@ def write_submission(directory: Path, metadata: dict, lines: list[dict]) -> Path
     write_text_atomic(directory / METADATA, json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
     write_text_atomic(directory / PREDICTIONS, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
     return directory
+
+
+def submission_folders(root: Path, *, official: bool = False) -> list[Path]:
+    """The submissions under `root`, refusing the mistakes that would build a board of reference rows only
+    (`official`: the paper's judges come too, so an empty folder is fine)."""
+    if not root.is_dir():
+        raise UserError(f"{root}: no such folder; pass the folder that holds one folder per submission")
+    if (root / PREDICTIONS).exists():
+        raise UserError(f"{root} is a submission itself; pass the folder that holds it ({root.parent})")
+    folders = sorted(path.parent for path in root.glob(f"*/{PREDICTIONS}"))
+    if not folders and not official:
+        raise UserError(f"{root}: no submissions in it (folders holding {PREDICTIONS}); "
+                        "make one with `mllm-judge submission pack`")
+    return folders

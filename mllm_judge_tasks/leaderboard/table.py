@@ -30,7 +30,9 @@ def _rank(cell) -> str:
 def table_records(rows: list[Row]) -> list[dict]:
     records = []
     for row in rows:
-        record = {"judge": row.name, "setting": row.setting, "role": row.role}
+        # slug and submission folder: which folder holds each published identity (identity.published_slugs)
+        record = {"judge": row.name, "setting": row.setting, "role": row.role, "slug": row.slug,
+                  "submission": row.submission.directory.name if row.role == "submission" and row.submission else None}
         for task in protocol.TASKS:
             cell = row.cells.get(task)
             record[task] = None if cell is None else {
