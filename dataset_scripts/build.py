@@ -8,19 +8,14 @@ deterministic: the same input gives byte-identical parquet files.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from mllm_judge_tasks import protocol, schema
-from mllm_judge_tasks.files import directory_mode
-from mllm_judge_tasks.problems import InvalidInput, UserError
+from mllm_judge_tasks.files import OutputExists, atomic_directory  # noqa: F401 (OutputExists: the build's error)
+from mllm_judge_tasks.problems import InvalidInput
 
 from .assemble import assemble_release
 from .card import render_card
@@ -38,64 +33,6 @@ class BuildResult:
     report: dict
 
 
-class OutputExists(UserError):
-    pass
-
-
-@contextmanager
-def atomic_directory(out_dir: Path, overwrite: bool) -> Iterator[Path]:
-    """A temporary directory that replaces `out_dir` when the block completes, and vanishes if it fails.
-
-    Safe against the user's own data: `--overwrite` replaces only a directory
-    an earlier build made (it holds BUILD_MARKER); a lock next to it stops two
-    builds into one place; and the hidden work directories of a build that was
-    killed are removed by the next build into the same place.
-    """
-    out_dir = Path(out_dir).absolute()
-    if out_dir.is_symlink():
-        raise OutputExists(f"{out_dir} is a symbolic link; give the real directory")
-    if out_dir.exists() and not overwrite:
-        raise OutputExists(f"{out_dir} already exists; pass --overwrite to replace it")
-    if out_dir.exists() and not (out_dir / BUILD_MARKER).is_file():
-        raise OutputExists(f"{out_dir} was not made by `mllm-judge build` (no {BUILD_MARKER} in it); refusing to replace it")
-    if Path.cwd().resolve().is_relative_to(out_dir.resolve()):
-        raise OutputExists(f"{out_dir} holds the current directory; refusing to replace it")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with _build_lock(out_dir):
-        for stage in ("building", "old"):  # what a killed build left: its work and the build it was replacing
-            for leftover in out_dir.parent.glob(f".{out_dir.name}.{stage}-*"):
-                shutil.rmtree(leftover, ignore_errors=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
-        os.chmod(work, directory_mode())  # mkdtemp makes 0700; a dataset is shared like any directory
-        try:
-            yield work
-            (work / BUILD_MARKER).write_text("made by mllm-judge build; --overwrite may replace this directory\n")
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            out_dir.rename(old / out_dir.name)
-            work.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            work.rename(out_dir)
-
-
-@contextmanager
-def _build_lock(out_dir: Path) -> Iterator[None]:
-    """An exclusive lock on the output's parent directory (flock on the directory: no lock file left behind)."""
-    descriptor = os.open(out_dir.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OutputExists(f"another build into {out_dir.parent} is running; try again when it ends") from None
-        yield
-    finally:
-        os.close(descriptor)
-
-
 def write_repo(
     out_dir: Path,
     rows: Mapping[str, list[dict]],
@@ -108,7 +45,7 @@ def write_repo(
 ) -> BuildResult:
     """Parquet per config, the dataset card and the build report, written atomically."""
     configs = {name: rows[name] for name in protocol.CONFIGS if rows.get(name)}
-    with atomic_directory(out_dir, overwrite) as work:
+    with atomic_directory(out_dir, marker=BUILD_MARKER, made_by="mllm-judge build", replace=overwrite) as work:
         written = {
             name: write_config(work, name, config_rows, schema.FEATURES[protocol.task_of_config(name)], images)
             for name, config_rows in configs.items()

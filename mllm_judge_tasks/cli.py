@@ -138,13 +138,13 @@ def _score(args: argparse.Namespace) -> int:
 def _leaderboard(args: argparse.Namespace) -> int:
     from mllm_judge_tasks.leaderboard.benchmark_index import load_index
     from mllm_judge_tasks.leaderboard.board import build_board
-    from mllm_judge_tasks.leaderboard.hub_results import write_hub_results
+    from mllm_judge_tasks.leaderboard.board_dir import check_board_out, write_board
     from mllm_judge_tasks.leaderboard.identity import claim_slugs, published_slugs
-    from mllm_judge_tasks.leaderboard.page import write_leaderboard
     from mllm_judge_tasks.leaderboard.submission import read_submission, submission_folders
     from mllm_judge_tasks.leaderboard.table import to_markdown
     from mllm_judge_tasks.leaderboard.validate import validate_submission
 
+    check_board_out(args.out)
     folders = submission_folders(args.submissions_dir, official=args.official is not None)
     index = load_index(args.dataset)
     official = []
@@ -168,8 +168,7 @@ def _leaderboard(args: argparse.Namespace) -> int:
         print(f"left out {len(taken)} submission(s) whose judge would share a published identity:", file=sys.stderr)
         _print_problems(taken)
     rows = build_board(submissions, index, resamples=args.resamples, references=not args.no_references, official=official)
-    hub = write_hub_results(rows, index, args.out, benchmark_repo=args.hub_dataset, results_repo=args.hub_results)
-    page = write_leaderboard(rows, args.out, index.name, index.revision)
+    page, hub = write_board(rows, index, args.out, benchmark_repo=args.hub_dataset, results_repo=args.hub_results)
     print(to_markdown(rows), end="")
     print(f"leaderboard: {page}")
     print(f"Hub files: {hub} (upload them with `mllm-judge push-results {args.out} --dry-run` first)")

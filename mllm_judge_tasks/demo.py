@@ -74,9 +74,8 @@ def run_demo(out: Path, resamples: int = 1000) -> Path:
     from dataset_scripts.build import build_mini
     from mllm_judge_tasks.leaderboard.benchmark_index import load_index
     from mllm_judge_tasks.leaderboard.board import build_board
-    from mllm_judge_tasks.leaderboard.hub_results import write_hub_results
+    from mllm_judge_tasks.leaderboard.board_dir import write_board
     from mllm_judge_tasks.leaderboard.pack import pack_run
-    from mllm_judge_tasks.leaderboard.page import write_leaderboard
     from mllm_judge_tasks.leaderboard.submission import read_submission
     from mllm_judge_tasks.leaderboard.table import to_markdown
     from mllm_judge_tasks.leaderboard.validate import validate_submission
@@ -113,8 +112,7 @@ def run_demo(out: Path, resamples: int = 1000) -> Path:
     if problems:
         raise UserError("the packed demo submission is invalid:\n" + "\n".join(f"  {p}" for p in problems))
     rows = build_board([submission], index, resamples=resamples)
-    hub = write_hub_results(rows, index, out / "leaderboard")
-    page = write_leaderboard(rows, out / "leaderboard", index.name, index.revision)
+    page, hub = write_board(rows, index, out / "leaderboard")
     print()
     print(to_markdown(rows), end="")
     print(f"\nleaderboard page: {page}")

@@ -153,7 +153,7 @@ def test_two_builds_into_one_place_do_not_both_succeed(tmp_path):
     descriptor = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a build in progress holds this lock
-        with pytest.raises(UserError, match="another build"):
+        with pytest.raises(UserError, match="another `mllm-judge build` into"):
             build_mini(tmp_path / "out")
     finally:
         os.close(descriptor)

@@ -280,7 +280,7 @@ def test_the_leaderboard_command_over_a_hostile_corpus(tmp_path, index, hand_dat
     board = json.loads((out / "leaderboard.json").read_text())
     assert sorted(row["judge"] for row in board if row["role"] == "submission") == sorted(HOSTILE_NAMES)
     assert sorted(path.name for path in out.iterdir()) == [
-        "hub", "index.html", "judges", "leaderboard.csv", "leaderboard.json", "leaderboard.md"]
+        ".mllm-judge-board", "hub", "index.html", "judges", "leaderboard.csv", "leaderboard.json", "leaderboard.md"]
     # Hostile names reach paths only as slugs, and YAML only through its dumper: each reads back as written.
     written = [path for path in out.rglob("*") if path.is_file()]
     assert all(path.resolve().is_relative_to(out.resolve()) for path in written)

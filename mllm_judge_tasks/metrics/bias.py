@@ -15,7 +15,7 @@ from scipy import stats
 
 from mllm_judge_tasks.protocol import SWAP, TIE
 
-FAMILIES = ("gpt4", "gemini", "llava", "cogvlm", "qwen")
+FAMILIES = ("gpt4", "gemini", "llava", "cogvlm", "qwen")  # the benchmark's responder families, as names hold them
 
 
 def _rate(hits: Sequence[bool]) -> float | None:
@@ -112,8 +112,4 @@ def score_self_preference(verdicts: Sequence[int | None], human: Sequence[int], 
 def judge_family(model_name: str) -> str | None:
     """The responder family a judge model belongs to, from its name (`Qwen2.5-VL-7B` → qwen)."""
     name = model_name.lower().replace("-", "").replace("_", "")
-    aliases = {"gpt4": ("gpt4",), "gemini": ("gemini",), "llava": ("llava",), "cogvlm": ("cogvlm",), "qwen": ("qwen",)}
-    for family, needles in aliases.items():
-        if any(needle in name for needle in needles):
-            return family
-    return None
+    return next((family for family in FAMILIES if family in name), None)

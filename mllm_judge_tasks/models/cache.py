@@ -85,10 +85,3 @@ class GenerationCache:
     def put_many(self, answers: Mapping[str, str]) -> None:
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO answers (key, answer) VALUES (?, ?)", list(answers.items()))
-
-    def __len__(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-
-    def close(self) -> None:
-        self._db.close()
-
