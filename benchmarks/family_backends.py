@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tiny_models: test support, not installed
 
 # lmms-eval's classes and their settings for a CPU run (they default to device_map="cuda"; device comes apart).
 THEIRS = {
@@ -45,7 +48,7 @@ def main() -> int:
     from dataset_scripts.build import build_mini
     from mllm_judge_tasks.models.direct import judge_requests
     from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
-    from mllm_judge_tasks.models.tiny import BUILDERS
+    from tiny_models import BUILDERS
 
     torch.set_num_threads(os.cpu_count() or 1)
     rows = load_dataset(str(build_mini(workdir / "mllm-judge").out_dir), "pair", split="test").select(range(args.docs))

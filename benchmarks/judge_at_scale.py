@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tiny_models: test support, not installed
 
 SIZES = {
     # Qwen2.5-VL-7B-Instruct's config.json
@@ -34,8 +37,8 @@ def build_checkpoint(directory: Path, size: str, dtype) -> Path:
     import torch
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor, Qwen2VLImageProcessor, Qwen2VLVideoProcessor
 
-    from mllm_judge_tasks.models.tiny.common import chat_template, token_ids, train_tokenizer
-    from mllm_judge_tasks.models.tiny.qwen import QWEN_IMAGE, QWEN_TOKENS
+    from mllm_judge_tasks.tiny_judge import chat_template, token_ids, train_tokenizer
+    from tiny_models.qwen import QWEN_IMAGE, QWEN_TOKENS
 
     tokenizer = train_tokenizer(list(QWEN_TOKENS.values()), QWEN_TOKENS)
     text = dict(SIZES[size]["text"])

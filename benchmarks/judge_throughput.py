@@ -22,6 +22,8 @@ import time
 import traceback
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tiny_models: test support, not installed
+
 
 def best_seconds(function, repeats: int) -> float:
     """The fastest of `repeats` runs: the least disturbed by whatever else the machine does."""
@@ -38,7 +40,7 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=48)
     parser.add_argument("--max-new-tokens", type=int, default=512, help="default: the tasks' own setting")
     parser.add_argument("--repeats", type=int, default=3, help="runs per variant; the fastest counts")
-    from mllm_judge_tasks.models.tiny import ARCHITECTURES
+    from tiny_models import ARCHITECTURES
 
     parser.add_argument("--arch", default="llava", choices=ARCHITECTURES)
     args = parser.parse_args()
@@ -53,7 +55,7 @@ def main() -> int:
     from mllm_judge_tasks.models.direct import judge_requests
     from mllm_judge_tasks.models.inputs import cut_at_stop, to_request
     from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
-    from mllm_judge_tasks.models.tiny import BUILDERS
+    from tiny_models import BUILDERS
     from mllm_judge_tasks.tasks import hooks
 
     torch.set_num_threads(os.cpu_count() or 1)

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tiny_models: test support, not installed
 
 
 def main() -> int:
@@ -37,7 +40,7 @@ def main() -> int:
     from mllm_judge_tasks.models.direct import judge_requests
     from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
     from mllm_judge_tasks.models.mllm_judge_vllm import MLLMJudgeVLLM
-    from mllm_judge_tasks.models.tiny import build_qwen2_vl
+    from tiny_models import build_qwen2_vl
 
     model_dir = build_qwen2_vl(workdir / "qwen2_vl", width=64)
     repo = build_mini(workdir / "mllm-judge").out_dir

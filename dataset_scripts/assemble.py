@@ -19,7 +19,8 @@ from mllm_judge_tasks import protocol
 from mllm_judge_tasks.problems import Problem, UserError
 
 from .images import ImageFolder, find_image_problems
-from .release import RELEASE_FILES, FileRead, ReleaseRecord, find_images_dir, find_release_files, read_release_file
+from .release import FileRead, ReleaseRecord, read_release_file
+from .release_layout import RELEASE_FILES, find_images_dir, find_release_files
 
 
 

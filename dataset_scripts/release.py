@@ -1,8 +1,7 @@
 """Reader of the official MLLM-as-a-Judge release.
 
-Finds each config's JSONL file in a release directory (GitHub and Hub layouts),
-and turns every record into the canonical schema of `mllm_judge_tasks.schema`,
-normalising the release's quirks: label keys that change between records
+Turns every record of a release file (found by `release_layout`) into the
+canonical schema of `mllm_judge_tasks.schema`, normalising the release's quirks: label keys that change between records
 (`human` / `human_answer`), labels as ints or strings, `C` for a tie, answers as
 a list or as `answer0..answer3` keys, three or four answers, image paths with or
 without an `image/` prefix, exact duplicate lines, and HQ/Hard records that
@@ -20,26 +19,6 @@ from typing import Any, Callable, Iterator
 from mllm_judge_tasks import protocol
 from mllm_judge_tasks.problems import Problem, json_object
 
-# Where each config's file may lie inside a release directory; the first that
-# exists wins. The GitHub repo nests everything under Dataset/ (HQ/Hard files
-# also at the top level), the Hub copy drops that prefix.
-_SUBSET_DIRS = ("Dataset/Hard & HQ/{subset}", "Hard & HQ/{subset}")
-RELEASE_FILES: dict[str, tuple[str, ...]] = {
-    **{task: (f"Dataset/Benchmark/{task}.jsonl", f"Benchmark/{task}.jsonl") for task in protocol.TASKS},
-    **{
-        f"lite_{task}": (f"Dataset/Benchmark_Lite/{task}_lite.jsonl", f"Benchmark_Lite/{task}_lite.jsonl")
-        for task in ("score", "pair")
-    },
-    **{
-        f"{prefix}_{task}": (
-            f"MLLM-as-a-Judge-{subset}/{task.capitalize()}.jsonl",
-            *(d.format(subset=subset) + f"/{task.capitalize()}.jsonl" for d in _SUBSET_DIRS),
-        )
-        for prefix, subset in ((prefix.rstrip("_"), protocol.SUBSETS[prefix]) for prefix in protocol.SCORED_SUBSETS)
-        for task in protocol.TASKS
-    },
-}
-IMAGE_DIRS = ("Dataset/image", "image", "images")
 # Prefixes the release puts before an image file name ("image/200.jpg").
 _IMAGE_PATH_PREFIXES = ("image/", "images/", "Dataset/image/")
 LABEL_KEYS = ("human", "human_answer")
@@ -87,26 +66,6 @@ class FileRead:
 
     def count(self, what: str) -> None:
         self.normalised[what] = self.normalised.get(what, 0) + 1
-
-
-def find_release_files(release_dir: Path) -> dict[str, Path]:
-    """Each config of the release and the file it is read from."""
-    found = {}
-    for config, candidates in RELEASE_FILES.items():
-        for candidate in candidates:
-            path = release_dir / candidate
-            if path.is_file():
-                found[config] = path
-                break
-    return found
-
-
-def find_images_dir(release_dir: Path) -> Path | None:
-    for candidate in IMAGE_DIRS:
-        path = release_dir / candidate
-        if path.is_dir():
-            return path
-    return None
 
 
 def image_file_name(raw_path: object) -> str:

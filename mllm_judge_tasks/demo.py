@@ -79,7 +79,7 @@ def run_demo(out: Path, resamples: int = 1000) -> Path:
     from mllm_judge_tasks.leaderboard.submission import read_submission
     from mllm_judge_tasks.leaderboard.table import to_markdown
     from mllm_judge_tasks.leaderboard.validate import validate_submission
-    from mllm_judge_tasks.models.tiny import build_llava
+    from mllm_judge_tasks.tiny_judge import build_llava
 
     out = Path(out).resolve()
     _step(f"building the mini benchmark into {out / 'mllm-judge'}")

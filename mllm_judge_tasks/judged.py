@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
-from enum import Enum
+from enum import StrEnum
 
 from mllm_judge_tasks.protocol import ORIGINAL, SPECS, SWAP, human_label
 from mllm_judge_tasks.verdicts import parse_verdict
 
 
-class VerdictRoute(str, Enum):
+class VerdictRoute(StrEnum):
     """Where an item's verdict came from (none: no verdict)."""
 
     TEXT = "parsed from the text"

@@ -18,7 +18,13 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
+
+# Fuzzing depth: 1,000 examples a property on every run; `pytest --hypothesis-profile deep` for 10,000.
+settings.register_profile("default", max_examples=1_000)
+settings.register_profile("deep", max_examples=10_000)
+settings.load_profile("default")
 
 EXCERPT = Path(__file__).parent / "data" / "real_excerpt"
 
@@ -130,7 +136,7 @@ def kill_once_cached(command: list[str], env: dict, cache: Path, at_least: int =
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory):
     """`tiny_model("qwen2_vl")`: the directory of that tiny family's checkpoint, built once per session on first use."""
-    from mllm_judge_tasks.models.tiny import BUILDERS
+    from tiny_models import BUILDERS
 
     root = tmp_path_factory.mktemp("tiny-models")
     built: dict[str, Path] = {}
@@ -148,3 +154,21 @@ def temporary_hf_home():
     """Remove the session's Hugging Face cache when the tests end."""
     yield
     shutil.rmtree(_HF_HOME, ignore_errors=True)
+
+
+# The hand-made benchmark (tests/hand_made.py), built once for the session.
+@pytest.fixture(scope="session")
+def hand_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dataset_scripts.build import build_from_release
+    from hand_made import hand_release
+
+    root = tmp_path_factory.mktemp("hand")
+    return build_from_release(hand_release(root / "release"), root / "mllm-judge").out_dir
+
+
+@pytest.fixture(scope="session")
+def index(hand_dataset: Path):
+    """The hand-made benchmark's index (read-only: tests that change an index copy it)."""
+    from mllm_judge_tasks.leaderboard.benchmark_index import load_index
+
+    return load_index(str(hand_dataset))

@@ -18,7 +18,7 @@ from PIL import Image
 from mllm_judge_tasks.models import direct
 from mllm_judge_tasks.models.loading import NotAJudgeModel, load_judge
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
-from mllm_judge_tasks.models.tiny import build_llava, train_tokenizer
+from tiny_models import build_llava, train_tokenizer
 from mllm_judge_tasks.verdicts import NoVerdict, parse_verdict, read_verdict_probabilities
 
 

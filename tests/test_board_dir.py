@@ -15,7 +15,7 @@ import pytest
 
 from mllm_judge_tasks.leaderboard.board_dir import BOARD_MARKER
 from mllm_judge_tasks.leaderboard.push_results import PUSHED
-from test_leaderboard import METADATA, hand_dataset, hand_submission, run_cli  # noqa: F401 (fixtures)
+from hand_made import METADATA, hand_submission
 
 
 def command(subs: Path, out: Path, dataset: Path) -> list[str]:

@@ -24,7 +24,7 @@ from mllm_judge_tasks.models import direct
 from mllm_judge_tasks.models.inputs import encode, to_request
 from mllm_judge_tasks.models.loading import NotAJudgeModel, load_judge
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
-from mllm_judge_tasks.models.tiny import ARCHITECTURES
+from tiny_models import ARCHITECTURES
 from mllm_judge_tasks.models.verdict_modes import option_token_ids
 from mllm_judge_tasks import protocol
 from mllm_judge_tasks.protocol import VERDICT_KEY
@@ -175,7 +175,7 @@ def test_a_family_builds_the_same_weights_every_time(tiny_model, tmp_path, arch)
     """Tests and the demo compare runs across builds: no weight may depend on unseeded randomness."""
     from safetensors.torch import load_file
 
-    from mllm_judge_tasks.models.tiny import BUILDERS
+    from tiny_models import BUILDERS
 
     torch.manual_seed(12345)  # the global generator's state must not matter either
     again = load_file(BUILDERS[arch](tmp_path / arch) / "model.safetensors")

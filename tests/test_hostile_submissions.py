@@ -20,7 +20,7 @@ from mllm_judge_tasks.metrics.agreement import pair_metrics
 from mllm_judge_tasks.metrics.report import task_report
 from mllm_judge_tasks.leaderboard.benchmark_index import BenchmarkIndex
 from mllm_judge_tasks.leaderboard.references import reference_submissions
-from test_leaderboard import HAND_PREDICTIONS, METADATA, hand_dataset, hand_submission, index, problems_of, run_cli  # noqa: F401 (fixtures)
+from hand_made import HAND_PREDICTIONS, METADATA, hand_submission, problems_of, run_cli
 
 SWAPPED = [{"task": "pair", "id": f"pair-{i}", "output": "[[A]]", "order": "swapped"} for i in range(1, 5)]
 
@@ -249,7 +249,10 @@ def test_reference_and_official_roles_come_from_code_only():
 def test_pack_then_validate_round_trip_keeps_text_only(tmp_path, index):
     directory = write_submission(tmp_path / "s", METADATA, HAND_PREDICTIONS)
     assert validate_submission(read_submission(directory), index) == []
-    assert oct(os.stat(directory / "predictions.jsonl").st_mode & 0o777) != oct(0o600)  # the umask, not mkstemp's 0600
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("predictions.jsonl", "metadata.json"):  # the umask's mode, as open() gives, not mkstemp's 0600
+        assert oct(os.stat(directory / name).st_mode & 0o777) == oct(0o666 & ~umask), name
 
 
 

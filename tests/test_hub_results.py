@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,12 +15,14 @@ from huggingface_hub import parse_eval_result_entries
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
 from mllm_judge_tasks.leaderboard.board import build_board
+from mllm_judge_tasks.leaderboard.board_dir import write_board
 from mllm_judge_tasks.leaderboard.hub_results import write_hub_results
+from mllm_judge_tasks.location import DatasetIdentity
 from mllm_judge_tasks.leaderboard.hub_samples import UnpublishableResults, results_record
 from mllm_judge_tasks.leaderboard.push_results import planned_uploads
 from mllm_judge_tasks.leaderboard.submission import read_submission
 from mllm_judge_tasks.judged import JudgedItem
-from test_leaderboard import HAND_PREDICTIONS, METADATA, hand_dataset, hand_submission, index  # noqa: F401 (fixtures)
+from hand_made import HAND_PREDICTIONS, METADATA, hand_submission
 
 WEAKER = [{**line, "output": "[[B]]"} if line["task"] == "pair" else line for line in HAND_PREDICTIONS]
 HOSTILE = "<b>x</b> | [link](javascript:alert(1)) ../../etc"
@@ -79,7 +82,7 @@ def test_eval_results_read_back_with_huggingface_hub(hub, rows):
 
 def test_entries_pin_the_hub_revision_of_a_hub_dataset(tmp_path, rows, index):
     sha = "0123456789abcdef0123456789abcdef01234567"
-    on_hub = dataclasses.replace(index, name="org/bench", revision=sha)
+    on_hub = dataclasses.replace(index, dataset=DatasetIdentity("org/bench", sha, hub_id="org/bench", commit=sha))
     hub = write_hub_results(rows, on_hub, tmp_path)
     entry = read_entries(hub, "acme-judge-7b")[0]
     assert (entry.dataset_id, entry.dataset_revision) == ("org/bench", sha)
@@ -113,21 +116,22 @@ def test_results_that_would_mislead_are_refused_and_leave_the_folder_as_it_was(t
         results_record("pair", JudgedItem("p1", "coco", "A", None))
     with pytest.raises(UnpublishableResults, match="verdict 7 is not a score verdict"):
         results_record("score", JudgedItem("s1", "coco", 3, 7))
-    hub = write_hub_results(rows, index, tmp_path)
-    before = sorted(str(p.relative_to(hub)) for p in hub.rglob("*"))
+    page, hub = write_board(rows, index, tmp_path / "board")
+    before = {str(p.relative_to(tmp_path)): p.read_bytes() for p in (tmp_path / "board").rglob("*") if p.is_file()}
     bad = dataclasses.replace(rows[0], items={**rows[0].items, "pair": [JudgedItem("p1", "coco", "A", "Z")]})
     with pytest.raises(UnpublishableResults):
-        write_hub_results([bad, rows[1]], index, tmp_path)
-    assert sorted(str(p.relative_to(hub)) for p in hub.rglob("*")) == before
-    assert [p.name for p in tmp_path.iterdir()] == ["hub"]  # no staging folder left behind
+        write_board([bad, rows[1]], index, tmp_path / "board")
+    assert {str(p.relative_to(tmp_path)): p.read_bytes() for p in (tmp_path / "board").rglob("*") if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["board"]  # no work folder left behind
 
 
 def test_a_link_where_the_hub_folder_goes_is_replaced_not_followed(tmp_path, rows, index):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    (tmp_path / "board").mkdir()
-    (tmp_path / "board" / "hub").symlink_to(elsewhere)
-    hub = write_hub_results(rows, index, tmp_path / "board")
+    _, hub = write_board(rows, index, tmp_path / "board")
+    shutil.rmtree(hub)
+    hub.symlink_to(elsewhere)
+    _, hub = write_board(rows, index, tmp_path / "board")
     assert not hub.is_symlink() and (hub / "manifest.json").is_file() and list(elsewhere.iterdir()) == []
 
 

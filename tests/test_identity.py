@@ -11,7 +11,7 @@ from huggingface_hub import parse_eval_result_entries
 from mllm_judge_tasks.leaderboard.identity import judge_slug
 from mllm_judge_tasks.leaderboard.push_results import planned_uploads
 from mllm_judge_tasks.leaderboard.submission import Submission
-from test_leaderboard import METADATA, hand_dataset, hand_submission, run_cli  # noqa: F401 (fixtures)
+from hand_made import METADATA, hand_submission, run_cli
 
 
 def slug(name: str, setting: str = "plain", role: str = "submission") -> str:

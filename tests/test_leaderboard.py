@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -18,73 +17,8 @@ from mllm_judge_tasks.leaderboard.official import official_submissions
 from mllm_judge_tasks.leaderboard.page import write_leaderboard
 from mllm_judge_tasks.leaderboard.scoring import score_submission
 from mllm_judge_tasks.leaderboard.submission import read_submission, write_submission
-from mllm_judge_tasks.leaderboard.validate import validate_submission
 from conftest import EXCERPT, lay_out_release
-
-COMMON = {"instruction": "Which answer is better?", "original_dataset": "coco"}
-METADATA = {"judge_model": "acme/judge-7b", "revision": "abc123", "parameters": {"temperature": 0},
-            "judge_setting": "plain", "date": "2026-11-24", "contact": "lab@example.org", "license": "CC-BY-4.0"}
-
-
-def answer(name: str, text: str) -> dict:
-    return {"name": name, "answer": text}
-
-
-def hand_release(root: Path) -> Path:
-    """4 pairs (human A, A, B, tie), 4 scores (1, 2, 4, 5), 2 rankings; pairs 1 and 3 also in HQ."""
-    pairs = [
-        {**COMMON, "id": 1, "pair_id": 1, "image_path": "1.jpg", "answer1": answer("gpt4", "short"),
-         "answer2": answer("llava", "a much longer answer"), "human": "A"},
-        {**COMMON, "id": 1, "pair_id": 2, "image_path": "1.jpg", "answer1": answer("gpt4", "short"),
-         "answer2": answer("qwen", "also short"), "human": "A"},
-        {**COMMON, "id": 2, "pair_id": 3, "image_path": "2.jpg", "answer1": answer("qwen", "one"),
-         "answer2": answer("gemini", "two words"), "human": "B"},
-        {**COMMON, "id": 2, "pair_id": 4, "image_path": "2.jpg", "answer1": answer("llava", "x"),
-         "answer2": answer("gemini", "y"), "human": "C"},
-    ]
-    scores = [{**COMMON, "score_id": i, "id": 3, "name": "gpt4", "answer": f"answer {i}", "image_path": "3.jpg",
-               "human": human} for i, human in zip(range(1, 5), (1, 2, 4, 5))]
-    batches = [{**COMMON, "id": 10 + i, "image_path": "4.jpg", "human_answer": label,
-                "answers": [answer(n, f"{n} says {i}") for n in ("gpt4", "gemini", "llava", "qwen")]}
-               for i, label in enumerate(("ABCD", "DCBA"))]
-    hq = [{k: v for k, v in record.items() if k != "human"} for record in (pairs[0], pairs[2])]
-    files = {"Dataset/Benchmark/pair.jsonl": pairs, "Dataset/Benchmark/score.jsonl": scores,
-             "Dataset/Benchmark/batch.jsonl": batches, "MLLM-as-a-Judge-HQ/Pair.jsonl": hq}
-    return lay_out_release(root, {path: [json.dumps(r) for r in records] for path, records in files.items()})
-
-
-@pytest.fixture(scope="module")
-def hand_dataset(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("hand")
-    return build_from_release(hand_release(root / "release"), root / "mllm-judge").out_dir
-
-
-@pytest.fixture(scope="module")
-def index(hand_dataset):
-    return load_index(str(hand_dataset))
-
-
-HAND_PREDICTIONS = [
-    {"task": "pair", "id": "pair-1", "output": "[[A]]"},
-    {"task": "pair", "id": "pair-2", "output": "Judgement: [[B]]"},
-    {"task": "pair", "id": "pair-3", "output": "[[B]]"},
-    {"task": "pair", "id": "pair-4", "output": "[[A]]"},
-    {"task": "score", "id": "score-1", "output": "[[1]]"},
-    {"task": "score", "id": "score-2", "output": "[[2]]"},
-    {"task": "score", "id": "score-3", "output": "[[5]]"},
-    {"task": "score", "id": "score-4", "output": "[[4]]"},
-    {"task": "batch", "id": "batch-10", "output": "[[A]], [[B]], [[C]], [[D]]"},
-    {"task": "batch", "id": "batch-11", "output": "I cannot rank these."},
-]
-
-
-def hand_submission(directory: Path, metadata=None, lines=None) -> Path:
-    return write_submission(directory, metadata or METADATA, HAND_PREDICTIONS if lines is None else lines)
-
-
-def problems_of(directory: Path, index) -> list:
-    return validate_submission(read_submission(directory), index)
-
+from hand_made import HAND_PREDICTIONS, METADATA, answer, hand_submission, problems_of, run_cli
 
 def test_the_hand_made_submission_is_valid(tmp_path, index):
     assert problems_of(hand_submission(tmp_path / "s"), index) == []
@@ -177,11 +111,6 @@ def test_missing_files_and_size_limits(tmp_path, index, monkeypatch):
     monkeypatch.setattr(submission_format, "MAX_PREDICTIONS_BYTES", 100)
     problems = problems_of(hand_submission(tmp_path / "t"), index)
     assert [(p.file, p.message) for p in problems] == [("predictions.jsonl", "larger than 100 bytes")]
-
-
-def run_cli(*args: str, dataset: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", *args, "--dataset", str(dataset)],
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
 
 
 def test_validate_and_score_commands_exit_codes(tmp_path, hand_dataset):

@@ -13,7 +13,6 @@ import pytest
 
 from mllm_judge_tasks import cli
 from mllm_judge_tasks.redaction import REDACTED, is_secret_name, public_metadata
-from test_leaderboard import hand_dataset  # noqa: F401 (fixture)
 
 SECRETS = ("TESTSECRET123", "TESTAUTH456")  # under names lmms-eval's own redaction (api_key, *_token, ...) misses
 
@@ -95,7 +94,7 @@ def test_blank_lines_in_a_samples_file_hold_nothing(run_dir, tmp_path):
 
 
 def test_no_contact_and_no_secret_reaches_the_published_board(tmp_path, hand_dataset):
-    from test_leaderboard import METADATA, hand_submission, run_cli
+    from hand_made import METADATA, hand_submission, run_cli
 
     parameters = {"model_args": f"pretrained=x,access_key={SECRETS[0]}", "auth": SECRETS[1], "temperature": 0}
     directory = hand_submission(tmp_path / "subs" / "acme", metadata={**METADATA, "parameters": parameters})

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fake_hub import FakeHub
-from test_leaderboard import METADATA, hand_dataset, hand_submission, run_cli  # noqa: F401 (fixtures)
+from hand_made import METADATA, hand_submission, run_cli
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Leaderboard ranks: 1 + the number of rows significantly better on the paired bootstrap, never chained."""
 
-from mllm_judge_tasks.leaderboard.board import Cell, Row, _rank
+from mllm_judge_tasks.leaderboard.board import Cell, Row, rank_column
 from mllm_judge_tasks.judged import JudgedItem
 from mllm_judge_tasks.metrics.report import task_report
 from mllm_judge_tasks.reports import JudgeReport, TaskResult
@@ -27,13 +27,13 @@ def test_a_row_beaten_significantly_is_not_chained_up_to_the_leader():
     # A vs C: 36 against 18 (z ≈ 2.4), a clear win. Chaining neighbours gave C rank 1; A beats C, so C ranks 2.
     blocks = [(18, "A"), (18, "AB"), (9, "BC"), (9, "C"), (40, "ABC"), (40, "")]
     rows = [judge_right_on(name, [name in who for size, who in blocks for _ in range(size)]) for name in "ABC"]
-    _rank(rows, "pair", resamples=1000)
+    rank_column(rows, "pair", resamples=1000)
     assert {row.name: row.cells["pair"].rank for row in rows} == {"A": 1, "B": 1, "C": 2}
     assert [row.cells["pair"].tied for row in rows] == [True, True, False]
 
 
 def test_clearly_separated_rows_get_distinct_ranks_and_equal_rows_share_one():
     rows = [judge("best", 110), judge("middle", 60), judge("same middle", 60), judge("worst", 10)]
-    _rank(rows, "pair", resamples=1000)
+    rank_column(rows, "pair", resamples=1000)
     assert [row.cells["pair"].rank for row in rows] == [1, 2, 2, 4]
     assert [row.cells["pair"].tied for row in rows] == [False, True, True, False]

@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("vllm", reason="vLLM is not installed here: bash .ci/make_vllm_venv, then run this file in .venv-vllm")
 
 from conftest import kill_once_cached  # noqa: E402
-from mllm_judge_tasks.models.tiny import build_llava, build_qwen2_vl  # noqa: E402
+from tiny_models import build_llava, build_qwen2_vl  # noqa: E402
 from mllm_judge_tasks.verdicts import read_verdict_probabilities  # noqa: E402
 
 LIMIT = 8

@@ -12,7 +12,7 @@ from datasets import load_dataset
 
 from mllm_judge_tasks import protocol
 from mllm_judge_tasks.judged import BenchmarkItem, benchmark_item
-from mllm_judge_tasks.location import dataset_identity, dataset_location
+from mllm_judge_tasks.location import DatasetIdentity, dataset_identity, dataset_location
 from mllm_judge_tasks.problems import UserError
 
 
@@ -20,8 +20,7 @@ from mllm_judge_tasks.problems import UserError
 class BenchmarkIndex:
     items: dict[str, dict[str, BenchmarkItem]] = field(default_factory=dict)
     subsets: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # subset → task → ids
-    name: str = ""  # the dataset's name and revision, as the page and the reports show them
-    revision: str = ""
+    dataset: DatasetIdentity = DatasetIdentity("", "")
 
 
 def _rows(location: str, config: str):
@@ -45,8 +44,7 @@ def load_index(dataset: str | None = None) -> BenchmarkIndex:
 
 
 def _load_index(location: str) -> BenchmarkIndex:
-    name, revision = dataset_identity(location)
-    index = BenchmarkIndex(name=name, revision=revision)
+    index = BenchmarkIndex(dataset=dataset_identity(location))
     for task in protocol.TASKS:
         rows = _rows(location, task)
         if rows is not None:

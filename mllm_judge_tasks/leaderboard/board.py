@@ -24,7 +24,7 @@ from .benchmark_index import BenchmarkIndex
 from .identity import judge_slug
 from .references import reference_submissions
 from .scoring import judged_items, score_items
-from .submission import Submission
+from .submission import Role, Submission
 
 HEADLINE_LABELS = {"score": "Score: Pearson", "pair": "Pair: accuracy without ties", "batch": "Batch: edit distance"}
 
@@ -58,7 +58,7 @@ class Cell:
 class Row:
     name: str
     setting: str
-    role: str  # "submission", "reference" or "official" (the paper's judges), set by our code
+    role: Role
     report: JudgeReport
     items: dict[str, list[JudgedItem]] = field(repr=False, default_factory=dict)
     cells: dict[str, Cell] = field(default_factory=dict)
@@ -75,7 +75,7 @@ def _row(submission: Submission, index: BenchmarkIndex, resamples: int) -> Row:
     return row
 
 
-def _rank(rows: list[Row], task: str, resamples: int) -> None:
+def rank_column(rows: list[Row], task: str, resamples: int) -> None:
     ranked = [row for row in rows if task in row.cells and row.cells[task].value is not None]
     lower_better = HEADLINE[task] in LOWER_IS_BETTER
 
@@ -101,10 +101,10 @@ def build_board(submissions: list[Submission], index: BenchmarkIndex, *, resampl
     if twins:  # callers leave twins out first (identity.claim_slugs): a link must never point at two judges
         raise ValueError(f"judges share the slugs {', '.join(twins)}")
     for task in protocol.TASKS:
-        _rank(rows, task, resamples)
+        rank_column(rows, task, resamples)
     # Submissions and the paper's judges by their mean rank over the tasks they entered; the references after them.
     def order(row: Row) -> tuple:
         ranks = [cell.rank for cell in row.cells.values() if cell.rank is not None]
-        return (row.role == "reference", sum(ranks) / len(ranks) if ranks else float("inf"), row.name)
+        return (row.role == Role.REFERENCE, sum(ranks) / len(ranks) if ranks else float("inf"), row.name)
 
     return sorted(rows, key=order)

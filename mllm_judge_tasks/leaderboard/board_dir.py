@@ -36,6 +36,6 @@ def write_board(rows: list[Row], index: BenchmarkIndex, out: Path, *, benchmark_
     with atomic_directory(out, marker=BOARD_MARKER, made_by=MADE_BY, replace=True,
                           keep=(PUSHED,)) as work:
         write_hub_results(rows, index, work, benchmark_repo=benchmark_repo, results_repo=results_repo)
-        write_leaderboard(rows, work, index.name, index.revision)
+        write_leaderboard(rows, work, index.dataset.name, index.dataset.revision)
     out = Path(out)
     return out / "index.html", out / HUB_FOLDER

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from mllm_judge_tasks.problems import Problem
 
-from .submission import METADATA, Submission
+from .submission import METADATA, Role, Submission
 
-RESERVED_PREFIXES = {"official": "paper-", "reference": "reference-"}  # by role; no submission's slug starts so
+RESERVED_PREFIXES = {Role.OFFICIAL: "paper-", Role.REFERENCE: "reference-"}  # no submission's slug starts so
 MAX_SLUG = 80
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -43,7 +43,7 @@ def slugify(text: str) -> str:
 
 def model_slug(submission: Submission) -> str:
     """The slug of the judge's model: its name alone, with its role's reserved prefix. Names its Hub entries' folder."""
-    name = submission.name.removeprefix("reference: ") if submission.role == "reference" else submission.name
+    name = submission.name.removeprefix("reference: ") if submission.role == Role.REFERENCE else submission.name
     return RESERVED_PREFIXES.get(submission.role, "") + (slugify(name)[:MAX_SLUG].strip("-") or "judge")
 
 
@@ -62,7 +62,7 @@ def published_slugs(board: Path) -> dict[str, str]:
         if path.is_symlink() or not path.is_file():
             return {}
         records = json.loads(path.read_text(encoding="utf-8"))
-        return {str(r["slug"]): str(r["submission"]) for r in records if r.get("role") == "submission" and r.get("submission")}
+        return {str(r["slug"]): str(r["submission"]) for r in records if r.get("role") == Role.SUBMISSION and r.get("submission")}
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return {}
 

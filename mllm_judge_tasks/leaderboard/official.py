@@ -26,7 +26,7 @@ from mllm_judge_tasks.problems import Problem, UserError, json_object
 from mllm_judge_tasks.verdicts import parse_verdict
 
 from .benchmark_index import BenchmarkIndex
-from .submission import Prediction, Submission
+from .submission import Prediction, Role, Submission
 
 STEP3_DIRS = ("Dataset/raw_data/step3", "raw_data/step3")
 TASK_FOLDERS = {"Score": "score", "Pair": "pair", "Batch": "batch"}
@@ -138,7 +138,7 @@ def official_submissions(release_dir: Path, index: BenchmarkIndex) -> tuple[list
             "license": "MIT (as tagged on the Hub)",
         }
         submissions.append(Submission(directory=release_dir, metadata=metadata, predictions=judge_predictions,
-                                      role="official", release_verdicts=verdicts[judge]))
+                                      role=Role.OFFICIAL, release_verdicts=verdicts[judge]))
         report[judge] = {"verdict_routes": dict(sorted(routes[judge].items())),
                          "unmatched": [problem.to_dict() for problem in problems[judge]]}
     return submissions, report

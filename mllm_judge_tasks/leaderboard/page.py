@@ -21,11 +21,14 @@ from mllm_judge_tasks import protocol
 from mllm_judge_tasks.protocol import HEADLINE, LOWER_IS_BETTER
 from mllm_judge_tasks.reports import TaskResult
 
+from mllm_judge_tasks.judged import VerdictRoute
+
 from .board import HEADLINE_LABELS, Row
+from .submission import Role
 from .plots import all_charts
 from mllm_judge_tasks.files import write_text_atomic
 
-from .table import _number, _rank, to_csv, to_json, to_markdown
+from .table import number_text, rank_text, to_csv, to_json, to_markdown
 
 
 def _cells(row: Row) -> list[dict]:
@@ -38,8 +41,8 @@ def _cells(row: Row) -> list[dict]:
             continue
         low, high = cell.ci95
         cells.append({
-            "value": _number(cell.value), "shown": "", "sort": f"{cell.value:.6f}", "rank": _rank(cell),
-            "ci": f"{_number(low)}, {_number(high)}" if low is not None else "",
+            "value": number_text(cell.value), "shown": "", "sort": f"{cell.value:.6f}", "rank": rank_text(cell),
+            "ci": f"{number_text(low)}, {number_text(high)}" if low is not None else "",
         })
     return cells
 
@@ -49,7 +52,7 @@ def _routes(rows: list[Row]) -> list[str]:
     for row in rows:
         for task, result in row.report.tasks.items():
             routes = result.verdict_routes
-            if any(route != "parsed from the text" for route in routes) and row.role != "reference":
+            if any(route != VerdictRoute.TEXT for route in routes) and row.role != Role.REFERENCE:
                 counts = ", ".join(f"{count} {route}" for route, count in sorted(routes.items()))
                 lines.append(f"{row.name}, {task}: {counts}")
     return lines
@@ -70,14 +73,14 @@ def render_page(rows: list[Row], dataset: str, revision: str) -> str:
         columns=[{"label": HEADLINE_LABELS[t] + (" ↓" if HEADLINE[t] in LOWER_IS_BETTER else " ↑"), "key": t,
                   "lower_better": HEADLINE[t] in LOWER_IS_BETTER} for t in protocol.TASKS],
         rows=[{"name": row.name, "slug": row.slug, "setting": row.setting, "role": row.role, "cells": _cells(row),
-               "parse_rates": " / ".join(_number(row.cells[t].parse_rate) if t in row.cells else "–" for t in protocol.TASKS)}
+               "parse_rates": " / ".join(number_text(row.cells[t].parse_rate) if t in row.cells else "–" for t in protocol.TASKS)}
               for row in rows],
         routes=_routes(rows),
         charts=[{"title": title, "data": base64.b64encode(png).decode()} for title, png in charts],
     )
 
 
-def _shown(value) -> str:
+def _figure_text(value) -> str:
     if value is None:
         return "n/a"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
@@ -90,7 +93,7 @@ def _flatten(figures: dict, prefix: str = "") -> list[tuple[str, str]]:
         if isinstance(value, dict):
             lines += _flatten(value, f"{prefix}{key}: ")
         else:
-            lines.append((prefix + key, _shown(value)))
+            lines.append((prefix + key, _figure_text(value)))
     return lines
 
 
@@ -104,13 +107,13 @@ def _task_section(task: str, result: TaskResult) -> dict:
     confusion = full.confusion
     return {
         "key": task, "label": HEADLINE_LABELS[task] + (" (lower is better)" if full.headline in LOWER_IS_BETTER else ""),
-        "value": _shown(full.value), "ci": "" if low is None else f"{low:.3f}, {high:.3f}",
-        "parse_rate": _shown(full.parse_rate), "n": full.n,
-        "subsets": [{"name": name, "value": _shown(section.value), "n": section.n}
+        "value": _figure_text(full.value), "ci": "" if low is None else f"{low:.3f}, {high:.3f}",
+        "parse_rate": _figure_text(full.parse_rate), "n": full.n,
+        "subsets": [{"name": name, "value": _figure_text(section.value), "n": section.n}
                     for name, section in result.subsets.items()],
         "metrics": metrics,
-        "sources": [{"name": source, "figures": [_shown(values.metrics[m]) for m in metrics], "n": values.n,
-                     "parse_rate": _shown(values.parse_rate)} for source, values in full.per_source.items()],
+        "sources": [{"name": source, "figures": [_figure_text(values.metrics[m]) for m in metrics], "n": values.n,
+                     "parse_rate": _figure_text(values.parse_rate)} for source, values in full.per_source.items()],
         "confusion": None if confusion is None else {
             "labels": confusion.labels,
             "rows": [{"label": label, "counts": counts} for label, counts in zip(confusion.labels, confusion.counts)]},

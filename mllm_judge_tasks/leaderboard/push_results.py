@@ -29,7 +29,8 @@ from huggingface_hub.utils import validate_repo_id
 from mllm_judge_tasks.files import write_text_atomic
 from mllm_judge_tasks.problems import Problem, UserError, json_object
 
-from .hub_results import HUB_FOLDER, MANIFEST, MODEL_INDEX_FILE, upload_plan
+from .hub_entries import MODEL_INDEX_FILE
+from .hub_results import HUB_FOLDER, MANIFEST, upload_plan
 from .identity import slugify
 
 PUSHED = "hub-pushed.json"  # beside hub/, so a rebuilt board with the same files is not sent again

@@ -16,7 +16,7 @@ from mllm_judge_tasks.judged import BenchmarkItem
 from mllm_judge_tasks.protocol import BATCH_LETTERS, PAIR_LETTERS, SCORE_RANGE, SPECS, TIE
 
 from .benchmark_index import BenchmarkIndex
-from .submission import Prediction, Submission
+from .submission import Prediction, Role, Submission
 
 SEED = 0
 
@@ -64,5 +64,5 @@ def reference_submissions(index: BenchmarkIndex) -> list[Submission]:
             for item in index.items.get(task, {}).values()
         ]
         metadata = {"judge_model": f"reference: {name}", "judge_setting": "plain"}
-        submissions.append(Submission(directory=Path(name), metadata=metadata, predictions=predictions, role="reference"))
+        submissions.append(Submission(directory=Path(name), metadata=metadata, predictions=predictions, role=Role.REFERENCE))
     return submissions

@@ -57,7 +57,7 @@ def score_items(submission: Submission, index: BenchmarkIndex, items: dict[str, 
         }
         tasks[task] = TaskResult(task_report(task, task_items, resamples=resamples, seed=seed, family=family),
                                  subsets, dict(routes.get(task, {})))
-    return JudgeReport(submission.name, public_metadata(submission.metadata), family, {"name": index.name, "revision": index.revision},
+    return JudgeReport(submission.name, public_metadata(submission.metadata), family, index.dataset.to_json(),
                        tasks)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from mllm_judge_tasks import protocol
@@ -56,6 +57,14 @@ class Prediction:
     order: str = ORIGINAL
 
 
+class Role(StrEnum):
+    """Who a board row is: set by our code only, never read from a file."""
+
+    SUBMISSION = "submission"
+    OFFICIAL = "official"  # the paper's judges, read from the release by `official`
+    REFERENCE = "reference"  # a baseline computed on the same data (`references`)
+
+
 @dataclass
 class Submission:
     """A judge's outputs. `role` and `release_verdicts` are set by our code only (see `official`, `references`).
@@ -68,7 +77,7 @@ class Submission:
     metadata: dict = field(default_factory=dict)
     predictions: list[Prediction] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    role: str = "submission"
+    role: Role = Role.SUBMISSION
     release_verdicts: dict[tuple[str, str], object] = field(default_factory=dict)
 
     @property

@@ -17,13 +17,14 @@ import re
 from mllm_judge_tasks import protocol
 
 from .board import HEADLINE_LABELS, Row
+from .submission import Role
 
 
-def _number(value: float | None) -> str:
+def number_text(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
 
-def _rank(cell) -> str:
+def rank_text(cell) -> str:
     return "" if cell.rank is None else f"{cell.rank}{'=' if cell.tied else ''}"
 
 
@@ -32,7 +33,7 @@ def table_records(rows: list[Row]) -> list[dict]:
     for row in rows:
         # slug and submission folder: which folder holds each published identity (identity.published_slugs)
         record = {"judge": row.name, "setting": row.setting, "role": row.role, "slug": row.slug,
-                  "submission": row.submission.directory.name if row.role == "submission" and row.submission else None}
+                  "submission": row.submission.directory.name if row.role == Role.SUBMISSION and row.submission else None}
         for task in protocol.TASKS:
             cell = row.cells.get(task)
             record[task] = None if cell is None else {
@@ -60,7 +61,7 @@ def to_csv(rows: list[Row]) -> str:
         for task in protocol.TASKS:
             cell = row.cells.get(task)
             line += ["", "", "", "", ""] if cell is None else [
-                _number(cell.value), _number(cell.ci95[0]), _number(cell.ci95[1]), _rank(cell), _number(cell.parse_rate)]
+                number_text(cell.value), number_text(cell.ci95[0]), number_text(cell.ci95[1]), rank_text(cell), number_text(cell.parse_rate)]
         writer.writerow(line)
     return buffer.getvalue()
 
@@ -85,17 +86,17 @@ def format_cell(cell) -> str:
     if cell is None:
         return "–"
     if cell.value is None:
-        return f"n/a (parse {_number(cell.parse_rate)})"
+        return f"n/a (parse {number_text(cell.parse_rate)})"
     low, high = cell.ci95
-    interval = f" [{_number(low)}, {_number(high)}]" if low is not None else ""
-    return f"{_number(cell.value)}{interval} #{_rank(cell)}"
+    interval = f" [{number_text(low)}, {number_text(high)}]" if low is not None else ""
+    return f"{number_text(cell.value)}{interval} #{rank_text(cell)}"
 
 
 def to_markdown(rows: list[Row]) -> str:
     lines = ["| judge | setting | " + " | ".join(HEADLINE_LABELS[t] for t in protocol.TASKS) + " |",
              "|---|---|" + "---|" * len(protocol.TASKS)]
     for row in rows:
-        name = f"*{markdown_text(row.name)}*" if row.role == "reference" else markdown_text(row.name)
+        name = f"*{markdown_text(row.name)}*" if row.role == Role.REFERENCE else markdown_text(row.name)
         cells = " | ".join(format_cell(row.cells.get(task)) for task in protocol.TASKS)
         lines.append(f"| {name} | {markdown_text(row.setting)} | {cells} |")
     return "\n".join(lines) + "\n"

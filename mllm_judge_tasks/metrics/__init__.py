@@ -1,5 +1,6 @@
-"""Agreement of judge verdicts with human labels: plain functions over plain values.
+"""Agreement of judge verdicts with human labels: plain functions over plain values (`agreement`, `bias`,
+`consistency`), and `report.task_report`, which turns judged items into the typed report.
 
-The harness's aggregations, the scorer and the leaderboard all call these, so
-every number comes from one implementation.
+lmms-eval's aggregations, `mllm-judge score`, the leaderboard, the Hub files and the `evaluate` modules all read
+that one report (tests/test_same_numbers.py checks that their numbers are equal).
 """

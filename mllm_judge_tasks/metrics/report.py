@@ -40,7 +40,7 @@ def _nan_to_none(value: float) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
-def _clean(metrics: dict) -> dict:
+def _none_for_nan(metrics: dict) -> dict:
     return {key: _nan_to_none(value) for key, value in metrics.items()}
 
 
@@ -171,7 +171,7 @@ def task_report(
     per_source = {}
     for source, source_items in sorted(by_source.items()):
         ok = [item for item in source_items if item.verdict is not None]
-        metrics = _clean(metric([i.verdict for i in ok], [i.human for i in ok]))
+        metrics = _none_for_nan(metric([i.verdict for i in ok], [i.human for i in ok]))
         per_source[source] = SourceResult(metrics, len(source_items), len(ok) / len(source_items))
     average = {}
     for name in metric([], []):
@@ -185,7 +185,7 @@ def task_report(
         task=task, n=len(shown), parsed=len(parsed),
         no_verdict_reasons=dict(Counter(item.reason for item in shown if item.verdict is None)),
         average=average,
-        pooled=_clean(metric([i.verdict for i in parsed], [i.human for i in parsed])),
+        pooled=_none_for_nan(metric([i.verdict for i in parsed], [i.human for i in parsed])),
         per_source=per_source,
         ci95_pooled=bootstrap_interval([np.arange(len(parsed))], _per_item_statistic(task, parsed), resamples, seed),
         ci95_average=bootstrap_interval(source_strata(parsed), average_statistic(task, parsed), resamples, seed),

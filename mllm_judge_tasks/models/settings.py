@@ -22,7 +22,7 @@ SUPPORTED = ("max_new_tokens", "temperature", "until", "do_sample", "top_p", "to
 DEFAULT_MAX_NEW_TOKENS = 512
 
 
-def flag(value) -> bool:
+def truthy(value) -> bool:
     """A truthy model or generation argument as lmms-eval passes it (a bool, or a string such as "true")."""
     return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes")
 
@@ -50,7 +50,7 @@ def generation_settings(gen_kwargs: Mapping, *, task: str, verdict_mode: str, ma
                          f"supported: {', '.join(SUPPORTED)}")
     temperature = _number("temperature", gen_kwargs.get("temperature") or 0, float, 0.0, 100.0)
     sampling = temperature > 0
-    if gen_kwargs.get("do_sample") is not None and flag(gen_kwargs["do_sample"]) != sampling:
+    if gen_kwargs.get("do_sample") is not None and truthy(gen_kwargs["do_sample"]) != sampling:
         raise SetupError(f"do_sample={gen_kwargs['do_sample']} contradicts temperature={temperature}: "
                          "sampling is on exactly when temperature > 0")
     top_p, top_k = gen_kwargs.get("top_p"), gen_kwargs.get("top_k")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import HEADS, HIDDEN, chat_template, save, text_sizes, token_ids, train_tokenizer
+from mllm_judge_tasks.tiny_judge import HEADS, HIDDEN, chat_template, save, text_sizes, token_ids, train_tokenizer
 
 QWEN_TOKENS = {"image_token": "<|image_pad|>", "video_token": "<|video_pad|>",
                "vision_start_token": "<|vision_start|>", "vision_end_token": "<|vision_end|>"}

@@ -1,4 +1,14 @@
-"""What every tiny builder shares: a tokenizer trained on the spot, a chat template, sizes, and saving."""
+"""The demo's judge: a tiny random-weight LLaVA built on the spot, with no download.
+
+`mllm-judge demo` runs the whole judge path (chat template, processor,
+batching, generation) on it in seconds on a CPU; its verdicts mean nothing. It
+is made from a config, a byte-level BPE tokenizer trained on the spot, CLIP's
+image processor and LLaVA's processor, and a chat template, and saved with
+`save_pretrained`, so it loads the way a user's checkpoint does. Weights are
+drawn wide enough that different documents get different greedy answers
+(`spread_weights`). The tests' builders for the other families (tests/tiny_models,
+not installed) share these helpers.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +27,8 @@ CORPUS = [
     "The answer is correct and grounded in the image. It is hard to tell. user assistant",
 ]
 IMAGE_SIZE, PATCH = 32, 8
+# Any-resolution families tile an image on this grid (one to four 32×32 tiles).
+PINPOINTS = [[IMAGE_SIZE, IMAGE_SIZE], [IMAGE_SIZE, 2 * IMAGE_SIZE], [2 * IMAGE_SIZE, IMAGE_SIZE], [2 * IMAGE_SIZE, 2 * IMAGE_SIZE]]
 HIDDEN, HEADS = 32, 2
 # Random weights drawn with this gain (std = gain / sqrt(fan_in)) make the output depend on the prompt:
 # with the usual std 0.02 a 2-layer model gives every document the same text, and a test comparing
@@ -97,4 +109,40 @@ def save(directory: Path, model_class, config, processor, adjust: Callable[[torc
         adjust(model)
     model.eval().save_pretrained(directory)
     processor.save_pretrained(directory)
+    return directory
+
+
+def build_llava(directory: Path, width: int = HIDDEN) -> Path:
+    """LLaVA 1.5; its processor counts one extra (CLS) image token. `width=64` gives heads of 32 (vLLM on CPU)."""
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
+
+    tokenizer = train_tokenizer(["<image>"], {"image_token": "<image>"})
+    config = LlavaConfig(
+        vision_config=CLIPVisionConfig(**vision_sizes(hidden_size=width), projection_dim=width),
+        text_config=LlamaConfig(**text_sizes(tokenizer, hidden_size=width)),
+        image_token_id=tokenizer.convert_tokens_to_ids("<image>"), vision_feature_layer=-1,
+        vision_feature_select_strategy="default",
+    )
+    image_processor = CLIPImageProcessor(size={"shortest_edge": IMAGE_SIZE}, crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
+    processor = LlavaProcessor(
+        image_processor=image_processor, tokenizer=tokenizer, patch_size=PATCH, vision_feature_select_strategy="default",
+        num_additional_image_tokens=1, chat_template=chat_template("<image>"),
+    )
+    save(directory, LlavaForConditionalGeneration, config, processor)
+    return _name_vision_weights_as_on_the_hub(directory)
+
+
+def _name_vision_weights_as_on_the_hub(directory: Path) -> Path:
+    """Write the CLIP tower's weights as `vision_tower.vision_model.*`, as llava-hf checkpoints on the Hub do.
+
+    transformers 5 saves them as `vision_tower.*` and reads either; vLLM reads only the Hub's names.
+    """
+    from safetensors.torch import load_file, save_file
+
+    path = directory / "model.safetensors"
+    weights = load_file(path)
+    prefix = "vision_tower."
+    renamed = {prefix + "vision_model." + name[len(prefix):] if name.startswith(prefix) and not name.startswith(prefix + "vision_model.")
+               else name: tensor for name, tensor in weights.items()}
+    save_file(renamed, path, metadata={"format": "pt"})
     return directory

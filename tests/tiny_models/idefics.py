@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import IMAGE_SIZE, PATCH, chat_template, save, text_sizes, train_tokenizer, vision_sizes
+from mllm_judge_tasks.tiny_judge import IMAGE_SIZE, PATCH, chat_template, save, text_sizes, train_tokenizer, vision_sizes
 
 TOKENS = ["<fake_token_around_image>", "<image>", "<global-img>", "<end_of_utterance>"]
 SCALE_FACTOR = 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import IMAGE_SIZE, PATCH, chat_template, save, text_sizes, train_tokenizer, vision_sizes
+from mllm_judge_tasks.tiny_judge import IMAGE_SIZE, PATCH, chat_template, save, text_sizes, train_tokenizer, vision_sizes
 
 # The processor finds these on the tokenizer by name.
 TOKENS = {"start_image_token": "<img>", "end_image_token": "</img>", "context_image_token": "<IMG_CONTEXT>",

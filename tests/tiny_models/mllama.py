@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import HEADS, HIDDEN, IMAGE_SIZE, PATCH, chat_template, save, text_sizes, train_tokenizer
+from mllm_judge_tasks.tiny_judge import HEADS, HIDDEN, IMAGE_SIZE, PATCH, chat_template, save, text_sizes, train_tokenizer
 
 
 def build_mllama(directory: Path) -> Path:

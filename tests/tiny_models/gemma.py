@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import IMAGE_SIZE, PATCH, chat_template, save, text_sizes, train_tokenizer, vision_sizes
+from mllm_judge_tasks.tiny_judge import IMAGE_SIZE, PATCH, chat_template, save, text_sizes, train_tokenizer, vision_sizes
 
 GEMMA3_TOKENS = {"boi_token": "<start_of_image>", "image_token": "<image_soft_token>", "eoi_token": "<end_of_image>"}
 

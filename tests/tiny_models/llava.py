@@ -1,50 +1,12 @@
-"""LLaVA-style judges: a vision tower, a projector, a decoder (LLaVA 1.5, LLaVA-NeXT, LLaVA-OneVision,
-Pixtral, Mistral 3, Aya Vision)."""
+"""LLaVA-style judges: a vision tower, a projector, a decoder (LLaVA-NeXT, LLaVA-OneVision, Pixtral, Mistral 3,
+Aya Vision; LLaVA 1.5 is the demo's, in mllm_judge_tasks.tiny_judge)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .common import HIDDEN, IMAGE_SIZE, PATCH, chat_template, save, text_sizes, train_tokenizer, vision_sizes
-
-# Any-resolution families tile an image on this grid (one to four 32×32 tiles).
-PINPOINTS = [[IMAGE_SIZE, IMAGE_SIZE], [IMAGE_SIZE, 2 * IMAGE_SIZE], [2 * IMAGE_SIZE, IMAGE_SIZE], [2 * IMAGE_SIZE, 2 * IMAGE_SIZE]]
-
-
-def build_llava(directory: Path, width: int = HIDDEN) -> Path:
-    """LLaVA 1.5; its processor counts one extra (CLS) image token. `width=64` gives heads of 32 (vLLM on CPU)."""
-    from transformers import CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
-
-    tokenizer = train_tokenizer(["<image>"], {"image_token": "<image>"})
-    config = LlavaConfig(
-        vision_config=CLIPVisionConfig(**vision_sizes(hidden_size=width), projection_dim=width),
-        text_config=LlamaConfig(**text_sizes(tokenizer, hidden_size=width)),
-        image_token_id=tokenizer.convert_tokens_to_ids("<image>"), vision_feature_layer=-1,
-        vision_feature_select_strategy="default",
-    )
-    image_processor = CLIPImageProcessor(size={"shortest_edge": IMAGE_SIZE}, crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
-    processor = LlavaProcessor(
-        image_processor=image_processor, tokenizer=tokenizer, patch_size=PATCH, vision_feature_select_strategy="default",
-        num_additional_image_tokens=1, chat_template=chat_template("<image>"),
-    )
-    save(directory, LlavaForConditionalGeneration, config, processor)
-    return _name_vision_weights_as_on_the_hub(directory)
-
-
-def _name_vision_weights_as_on_the_hub(directory: Path) -> Path:
-    """Write the CLIP tower's weights as `vision_tower.vision_model.*`, as llava-hf checkpoints on the Hub do.
-
-    transformers 5 saves them as `vision_tower.*` and reads either; vLLM reads only the Hub's names.
-    """
-    from safetensors.torch import load_file, save_file
-
-    path = directory / "model.safetensors"
-    weights = load_file(path)
-    prefix = "vision_tower."
-    renamed = {prefix + "vision_model." + name[len(prefix):] if name.startswith(prefix) and not name.startswith(prefix + "vision_model.")
-               else name: tensor for name, tensor in weights.items()}
-    save_file(renamed, path, metadata={"format": "pt"})
-    return directory
+from mllm_judge_tasks.tiny_judge import (IMAGE_SIZE, PATCH, PINPOINTS, chat_template, save, text_sizes, train_tokenizer,
+                                         vision_sizes)
 
 
 def build_llava_next(directory: Path) -> Path:
