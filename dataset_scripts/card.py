@@ -60,6 +60,17 @@ def _size_category(rows: int) -> str:
     return "100K<n<1M"
 
 
+def card_for_repo(card: str, repo_id: str) -> str:
+    """The built card as the Hub repo `repo_id` shows it: its code examples load `repo_id`, not the local name.
+
+    A build names itself DEFAULT_REPO_ID (a local folder `load_dataset` reads); where it will live is known
+    only when it is pushed, so the two places the template writes the id are rewritten then.
+    """
+    for before in ('load_dataset("{}", ', "MLLM_JUDGE_DATASET={} "):
+        card = card.replace(before.format(DEFAULT_REPO_ID), before.format(repo_id))
+    return card
+
+
 def render_card(
     configs: dict[str, ConfigFiles],
     *,

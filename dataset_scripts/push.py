@@ -5,11 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from huggingface_hub import HfApi
+from huggingface_hub import CommitOperationAdd, HfApi
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import validate_repo_id
 
 from mllm_judge_tasks.problems import UserError
 
 from .build import REPORT_FILE
+from .card import card_for_repo
+
+CARD = "README.md"
 
 
 @dataclass(frozen=True)
@@ -25,7 +30,7 @@ class NotABuiltRepo(UserError):
 def files_to_upload(repo_dir: Path) -> list[UploadFile]:
     """What an upload of `repo_dir` sends, refusing a directory `mllm-judge build` did not make."""
     repo_dir = Path(repo_dir)
-    for required in ("README.md", REPORT_FILE):
+    for required in (CARD, REPORT_FILE):
         if not (repo_dir / required).is_file():
             raise NotABuiltRepo(f"{repo_dir}: no {required}; build the directory with `mllm-judge build` first")
     return [
@@ -36,15 +41,18 @@ def files_to_upload(repo_dir: Path) -> list[UploadFile]:
 
 
 def push(repo_dir: Path, repo_id: str, *, private: bool = False, token: str | None = None) -> str:
-    """Create the dataset repo if needed and upload the directory in one commit; returns the commit URL."""
-    files = files_to_upload(repo_dir)
+    """Create the dataset repo if needed and upload the directory in one commit, its card naming `repo_id`;
+    returns the commit URL."""
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as error:
+        raise UserError(f"--repo-id {repo_id!r} is not a Hub repo id: {error}") from None
+    repo_dir = Path(repo_dir)
+    card = card_for_repo((repo_dir / CARD).read_text(encoding="utf-8"), repo_id).encode("utf-8")
+    operations = [CommitOperationAdd(path_in_repo=file.path, path_or_fileobj=card if file.path == CARD else str(repo_dir / file.path))
+                  for file in files_to_upload(repo_dir)]
     api = HfApi(token=token)
     api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    commit = api.upload_folder(
-        repo_id=repo_id,
-        repo_type="dataset",
-        folder_path=str(repo_dir),
-        allow_patterns=[file.path for file in files],
-        commit_message="Upload MLLM-as-a-Judge dataset built by mllm-judge",
-    )
-    return str(commit)
+    commit = api.create_commit(repo_id=repo_id, repo_type="dataset", operations=operations,
+                               commit_message="Upload MLLM-as-a-Judge dataset built by mllm-judge")
+    return str(commit.commit_url)

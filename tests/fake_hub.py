@@ -3,6 +3,7 @@ call, recording each commit; `status` makes it refuse everything, `refuse_repo` 
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +14,7 @@ class FakeHub:
         self.status = status  # every API request answered with this status when set (401, 500, ...)
         self.refuse_repo: str | None = None  # commits to this repo ("datasets/org/name") get 403 while set
         self.commits: list[dict] = []
+        self.files: dict[tuple[str, str], bytes] = {}  # (repo, path) → the bytes last committed there
         self.requests: list[str] = []
         hub = self
 
@@ -49,6 +51,9 @@ class FakeHub:
                         return self._answer(403, {"error": f"fake Hub: no write access to {repo}"})
                     lines = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
                     paths = sorted(line["value"]["path"] for line in lines if line.get("key") == "file")
+                    for line in lines:
+                        if line.get("key") == "file":
+                            hub.files[(repo, line["value"]["path"])] = base64.b64decode(line["value"]["content"])
                     pr = "create_pr=1" in self.path or "create_pr=True" in self.path
                     hub.commits.append({"repo": repo, "paths": paths, "pr": pr})
                     number = len(hub.commits)

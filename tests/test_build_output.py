@@ -156,3 +156,27 @@ def test_push_dry_run_lists_the_built_files_and_uploads_nothing(mini_repo):
 def test_push_refuses_a_directory_that_is_not_a_build(tmp_path):
     with pytest.raises(NotABuiltRepo):
         files_to_upload(tmp_path)
+
+
+def test_push_sends_a_card_that_loads_the_repo_it_is_pushed_to(mini_repo):
+    """Built, the card loads the local name; pushed to someone/mllm-judge (a local stand-in for the Hub API,
+    through huggingface_hub's real client), it loads someone/mllm-judge, and every other file goes as built."""
+    import os
+
+    from fake_hub import FakeHub
+
+    assert 'load_dataset("mllm-judge", "pair"' in (mini_repo / "README.md").read_text()
+    hub = FakeHub()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "mllm_judge_tasks.cli", "push", str(mini_repo), "--repo-id", "someone/mllm-judge"],
+            capture_output=True, text=True, stdin=subprocess.DEVNULL,
+            env={**os.environ, "HF_ENDPOINT": hub.url, "HF_TOKEN": "hf_fake", "HF_HUB_OFFLINE": "0"})
+    finally:
+        hub.close()
+    assert done.returncode == 0, done.stderr[-3000:]
+    sent = {path: data for (repo, path), data in hub.files.items() if repo == "datasets/someone/mllm-judge"}
+    card = sent["README.md"].decode()
+    assert 'load_dataset("someone/mllm-judge", "pair"' in card and "MLLM_JUDGE_DATASET=someone/mllm-judge " in card
+    assert 'load_dataset("mllm-judge"' not in card
+    assert sent["build_report.json"] == (mini_repo / "build_report.json").read_bytes() and len(sent) == 5
