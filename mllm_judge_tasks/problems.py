@@ -68,6 +68,21 @@ def _surrogate_free(record: object) -> bool:
     return True
 
 
+MAX_JSON_DEPTH = 64  # nesting a record may have: enough for any real metadata, far from any recursion limit
+
+
+def _deeper_than(record: object, limit: int) -> bool:
+    """Whether `record` nests more than `limit` levels (no recursion: it may nest as deep as the parser allows)."""
+    stack = [(record, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
 class _DuplicateKey(ValueError):
     pass
 
@@ -85,8 +100,8 @@ def json_object(raw: bytes, file: str, line: int | None) -> dict | Problem:
     """One JSONL line (or a JSON file) as a JSON object, or the problem saying why it is not one.
 
     Strict: NaN/Infinity, lone surrogates, a key given twice in one object
-    (where readers disagree on which value wins) and nesting deep enough to
-    exhaust the parser's recursion are problems, never values that fail later.
+    (where readers disagree on which value wins) and nesting deeper than
+    MAX_JSON_DEPTH are problems, never values that fail later.
     """
     try:
         record = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, object_pairs_hook=_unique_keys)
@@ -102,6 +117,8 @@ def json_object(raw: bytes, file: str, line: int | None) -> dict | Problem:
         return Problem(file, line, None, "malformed JSON: nested too deeply")
     if not isinstance(record, dict):
         return Problem(file, line, None, f"expected a JSON object, got {type(record).__name__}")
+    if _deeper_than(record, MAX_JSON_DEPTH):
+        return Problem(file, line, None, f"nested deeper than {MAX_JSON_DEPTH} levels")
     if b"\\u" in raw and not _surrogate_free(record):
         return Problem(file, line, None, "a string holds a lone surrogate (an unpaired \\ud800-\\udfff escape)")
     return record

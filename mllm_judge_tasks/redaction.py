@@ -10,6 +10,7 @@ published (a hand-made submission may carry one too).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 
@@ -37,15 +38,19 @@ def redact_model_args(model_args: str) -> str:
     return ",".join(parts)
 
 
+def _redacted_object(pairs: list[tuple[str, object]]) -> dict:
+    return {key: REDACTED if is_secret_name(key) else
+            redact_model_args(item) if key == "model_args" and isinstance(item, str) else item
+            for key, item in pairs}
+
+
 def redact(value: object) -> object:
-    """`value` with every mapping entry named like a secret replaced, and model-argument strings redacted."""
-    if isinstance(value, Mapping):
-        return {key: REDACTED if is_secret_name(str(key)) else
-                redact_model_args(item) if key == "model_args" and isinstance(item, str) else redact(item)
-                for key, item in value.items()}
-    if isinstance(value, list):
-        return [redact(item) for item in value]
-    return value
+    """`value` (JSON data) with every entry named like a secret replaced, and model-argument strings redacted.
+
+    Done by the JSON decoder's object hook, inner objects first, with no recursion of ours: a submission's
+    metadata may nest as deep as the strict reader allowed (`problems.json_object`).
+    """
+    return json.loads(json.dumps(value), object_pairs_hook=_redacted_object)
 
 
 def public_metadata(metadata: Mapping) -> dict:

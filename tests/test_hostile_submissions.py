@@ -104,6 +104,8 @@ def test_a_submission_cannot_claim_a_reserved_role(tmp_path, index):
         ('{"parameters": {"top_p": Infinity}}', None, "Infinity is not a JSON number"),
         ("[" * 50_000, None, "nested too deeply"),
         ('{"license": "MIT", "license": "proprietary"}', None, "the key 'license' appears twice in one object"),
+        # Parseable, yet deep enough to exhaust the recursion of any code that walks it later (the redaction did).
+        ('{"parameters": ' + '{"a": ' * 500 + "1" + "}" * 501, None, "nested deeper than 64 levels"),
         ('{"date": "2026-11-24 and then some"}', "date", "is not an ISO date"),
     ],
 )

@@ -63,7 +63,7 @@ def _notes(row: Row, hub_task: HubTask, index: BenchmarkIndex) -> str:
     low, high = section.ci95_average
     parts = [f"judge setting {row.setting or 'plain'}"]
     if low is not None:
-        if hub_task.task == "batch":  # the interval of the distance, turned into one of its complement
+        if hub_task.complemented:  # the interval of a lower-is-better headline, turned into its complement's
             low, high = 1.0 - high, 1.0 - low
         parts.append(f"95% bootstrap CI [{low:.4f}, {high:.4f}]")
     parts.append(f"parse rate {section.parse_rate:.3f} of {section.n} items")

@@ -39,6 +39,11 @@ class HubTask:
     config: str  # the dataset config it is computed on
 
     @property
+    def complemented(self) -> bool:
+        """Whether the published number is 1 − the headline (a lower-is-better one; the Hub ranks higher first)."""
+        return HEADLINE[self.task] in LOWER_IS_BETTER
+
+    @property
     def id(self) -> str:
         return f"{self.config}_{_METRIC_IDS[self.task]}"
 
@@ -53,7 +58,7 @@ class HubTask:
         value = None if section is None else section.value
         if value is None:
             return None
-        return round(1.0 - value if HEADLINE[self.task] in LOWER_IS_BETTER else value, 4)
+        return round(1.0 - value if self.complemented else value, 4)
 
 
 def hub_tasks(index: BenchmarkIndex) -> list[HubTask]:
