@@ -3,12 +3,14 @@ by hand (4 pairs, 4 scores, 2 rankings). Test support, not a test module; its fi
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from conftest import lay_out_release
+from mllm_judge_tasks import cli
 from mllm_judge_tasks.leaderboard.submission import read_submission, write_submission
 from mllm_judge_tasks.leaderboard.validate import validate_submission
 
@@ -67,5 +69,12 @@ def problems_of(directory: Path, index) -> list:
 
 
 def run_cli(*args: str, dataset: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", *args, "--dataset", str(dataset)],
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    """`mllm-judge ARGS --dataset DATASET` in this process: its exit status and what it printed, as a subprocess
+    would give them, without starting Python again (tests about the process itself start one)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main([*args, "--dataset", str(dataset)])
+        except SystemExit as exit:  # argparse's usage errors
+            code = exit.code if isinstance(exit.code, int) else 1
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
