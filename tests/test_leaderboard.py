@@ -1,5 +1,6 @@
 """Submissions, validation, scoring, the official import and the leaderboard page."""
 
+import functools
 import json
 import os
 import shutil
@@ -235,8 +236,10 @@ class TableReader(HTMLParser):
             self.scripts[-1] += data
 
 
+@functools.lru_cache(maxsize=None)
 def browser_dom(page: Path, fragment: str = "") -> str:
-    """The DOM headless Chromium shows for the page, after its script ran."""
+    """The DOM headless Chromium shows for the page, after its script ran (rendered once per page: the pages
+    are written once per module and never change)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         if os.environ.get("CI"):
