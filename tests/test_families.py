@@ -10,6 +10,7 @@ with parse rate 1.0 and every sample logged once.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -43,8 +44,16 @@ def rows(mini_repo) -> dict[str, list[dict]]:
     return {task: [dict(row) for row in load_dataset(str(mini_repo), task, split="test").select(picks[task])] for task in TASKS}
 
 
-def judge(path, batch_size: int, **kwargs) -> MLLMJudgeHF:
-    return MLLMJudgeHF(pretrained=str(path), batch_size=batch_size, use_cache=False, **kwargs)
+@functools.lru_cache(maxsize=None)
+def _loaded(path) -> MLLMJudgeHF:
+    return MLLMJudgeHF(pretrained=str(path), use_cache=False)
+
+
+def judge(path, batch_size: int, verdict_mode: str = "free") -> MLLMJudgeHF:
+    """The family's backend, loaded once per session; batch size and verdict mode are read at each call."""
+    model = _loaded(path)
+    model.batch_size_per_gpu, model.verdict_mode = batch_size, verdict_mode
+    return model
 
 
 def answers(model: MLLMJudgeHF, rows: list[dict], task: str, max_new_tokens: int = 12) -> list[str]:
