@@ -109,3 +109,19 @@ def test_no_contact_and_no_secret_reaches_the_published_board(tmp_path, hand_dat
         assert METADATA["contact"].encode() not in data and not any(s.encode() in data for s in SECRETS), path
     (report,) = (tmp_path / "board" / "hub" / "results").glob("*/results.json")
     assert json.loads(report.read_text())["metadata"]["parameters"]["auth"] == REDACTED
+
+
+def test_a_folder_of_several_runs_packs_the_latest(run_dir, tmp_path, capsys):
+    """Running the same lmms-eval command again (to redo failed items, or the demo twice) adds a run to the folder:
+    pack takes the latest one whole, never both (each id would appear twice)."""
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    (samples,) = run.rglob("*_samples_mllm_judge_pair.jsonl")
+    stamp = samples.name.split("_samples_")[0]
+    assert stamp > "20000101_000000"
+    earlier = samples.with_name("20000101_000000_samples_mllm_judge_pair.jsonl")
+    earlier.write_text(samples.read_text().replace("[[A]]", "[[B]]"))  # an earlier run that answered otherwise
+    assert earlier.read_text() != samples.read_text()
+    assert pack(run_dir, tmp_path / "one") == 0 and pack(run, tmp_path / "two") == 0
+    assert (tmp_path / "two" / "predictions.jsonl").read_text() == (tmp_path / "one" / "predictions.jsonl").read_text()
+    assert f"holds 2 runs; packing the latest ({stamp})" in capsys.readouterr().err

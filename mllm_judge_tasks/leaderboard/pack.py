@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from pathlib import Path
 
 from mllm_judge_tasks.problems import Problem, UserError, json_object
@@ -49,9 +50,25 @@ def _json(raw: bytes, path: Path, line: int | None) -> dict:
     return record
 
 
-def _run_config(run_dir: Path) -> dict:
-    """The `config` of the run's latest results.json (its model and arguments), or {} when the run wrote none."""
-    results = sorted(run_dir.rglob("*results.json"))
+def _latest_run(run_dir: Path, files: dict) -> tuple[dict, str]:
+    """The samples files of the folder's latest run, and its time stamp.
+
+    lmms-eval names each run's files by the time it started (`<stamp>_samples_<task>.jsonl`,
+    `<stamp>_results.json`), and an output folder keeps every run: running the same command again (to
+    generate what failed, or the demo a second time) adds a run whose answers are complete.
+    """
+    runs: dict[str, dict] = {}
+    for path, match in files.items():
+        runs.setdefault(path.name.split("_samples_")[0], {})[path] = match
+    stamp = max(runs)
+    if len(runs) > 1:
+        print(f"{run_dir}: holds {len(runs)} runs; packing the latest ({stamp})", file=sys.stderr)
+    return runs[stamp], stamp
+
+
+def _run_config(run_dir: Path, stamp: str) -> dict:
+    """The `config` of the run's results.json (its model and arguments), or {} when the run wrote none."""
+    results = sorted(run_dir.rglob(f"{stamp}_results.json")) or sorted(run_dir.rglob("*results.json"))
     if not results:
         return {}
     config = _json(results[-1].read_bytes(), results[-1], None).get("config", {})
@@ -87,10 +104,11 @@ def pack_run(run_dir: Path, out: Path, *, contact: str, license: str, judge_mode
     files = {path: match for path, match in files.items() if match}
     if not files:
         raise UserError(f"{run_dir}: no samples of the mllm_judge tasks; run lmms-eval with --log_samples")
+    files, stamp = _latest_run(run_dir, files)
     settings = {match.group(2) or "plain" for match in files.values() if match.group(2) != "swap"}
     if len(settings) > 1:
         raise UserError(f"{run_dir}: samples of several judge settings ({', '.join(sorted(settings))}); pack one setting per submission")
-    config = _run_config(run_dir)
+    config = _run_config(run_dir, stamp)
     model_args = _model_args(str(config.get("model_args", "")))
     lines, failed = [], []
     for path, match in files.items():
