@@ -46,7 +46,7 @@ def main() -> int:
     from lmms_eval.models import get_model
 
     from dataset_scripts.build import build_mini
-    from mllm_judge_tasks.models.direct import judge_requests
+    from mllm_judge_tasks.harness_requests import judge_requests
     from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
     from tiny_models import BUILDERS
 

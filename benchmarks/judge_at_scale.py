@@ -79,7 +79,7 @@ def main() -> int:
     from datasets import load_dataset
 
     from dataset_scripts.build import build_mini
-    from mllm_judge_tasks.models.direct import judge_requests
+    from mllm_judge_tasks.harness_requests import judge_requests
     from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
 
     cuda = torch.cuda.is_available()

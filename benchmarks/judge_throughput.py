@@ -52,7 +52,7 @@ def main() -> int:
     from datasets import load_dataset
 
     from dataset_scripts.build import build_mini
-    from mllm_judge_tasks.models.direct import judge_requests
+    from mllm_judge_tasks.harness_requests import judge_requests
     from mllm_judge_tasks.models.inputs import cut_at_stop, to_request
     from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
     from tiny_models import BUILDERS

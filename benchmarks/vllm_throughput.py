@@ -37,7 +37,7 @@ def main() -> int:
     from lmms_eval.models import get_model
 
     from dataset_scripts.build import build_mini
-    from mllm_judge_tasks.models.direct import judge_requests
+    from mllm_judge_tasks.harness_requests import judge_requests
     from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
     from mllm_judge_tasks.models.mllm_judge_vllm import MLLMJudgeVLLM
     from tiny_models import build_qwen2_vl

@@ -3,20 +3,21 @@
 Ids: benchmark rows keep the release's row ids (`score-<score_id>`,
 `pair-<pair_id>`, `batch-<id>`; different batch records share an `id` in the
 release, so the second one becomes `batch-<id>-2`). Lite, HQ and Hard rows are
-matched to their benchmark row by instruction id plus responder names (the
-answers break a tie), take its id so results join across configs, and take
+matched to their benchmark row by `mllm_judge_tasks.record_match` (instruction
+id plus responder names, the answers break a tie), take its id so results join across configs, and take
 its human label when they carry none. `pair_id` is not used across files:
 the release reuses it for different pairs.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mllm_judge_tasks import protocol
 from mllm_judge_tasks.problems import Problem, UserError
+from mllm_judge_tasks.record_match import RowMatcher
 
 from .images import ImageFolder, find_image_problems
 from .release import FileRead, ReleaseRecord, read_release_file
@@ -99,7 +100,7 @@ def _assign_benchmark_ids(read: FileRead) -> list[ReleaseRecord]:
     used: dict[str, int] = {}
     batch_copies: Counter[str] = Counter()
     for record in read.records:
-        row_id = protocol.row_id(task, record.official_id)
+        row_id = protocol.row_id(task, record.release_id)
         if task == "batch":
             # Different batch records share an `id`: number the later ones.
             batch_copies[row_id] += 1
@@ -108,7 +109,7 @@ def _assign_benchmark_ids(read: FileRead) -> list[ReleaseRecord]:
         elif row_id in used:
             key = "score_id" if task == "score" else "pair_id"
             read.problems.append(
-                Problem(read.file, record.line, key, f"{key} {record.official_id} is already used by line {used[row_id]}")
+                Problem(read.file, record.line, key, f"{key} {record.release_id} is already used by line {used[row_id]}")
             )
             continue
         used[row_id] = record.line
@@ -122,23 +123,22 @@ def _join_subset(read: FileRead, benchmark: list[ReleaseRecord]) -> tuple[list[R
     task = protocol.task_of_config(read.config)
     spec = protocol.SPECS[task]
     prefix = read.config[: -len(task)].replace("_", "-")
-    index: dict[tuple, list[ReleaseRecord]] = defaultdict(list)
+    matcher = RowMatcher()
+    by_id = {record.row["id"]: record for record in benchmark}
     for record in benchmark:
-        index[record.join_key].append(record)
+        matcher.add(record.row["id"], *record.join_key, record.responses)
     kept: list[ReleaseRecord] = []
     used: dict[str, int] = {}
     joined = 0
     for record in read.records:
-        candidates = index.get(record.join_key, [])
-        if len(candidates) > 1:
-            candidates = [c for c in candidates if _same_responses(c, record)]
-        match = candidates[0] if len(candidates) == 1 else None
+        # Not the record's own id: the release reuses `pair_id` for different pairs across files.
+        match = matcher.match(*record.join_key, record.responses)
         label = record.row[spec.label_field]
-        if match is not None:
-            record.row["id"] = match.row["id"]
+        if match.row_id is not None:
+            record.row["id"] = match.row_id
             if label is None:
                 for key in spec.label_fields:
-                    record.row[key] = match.row[key]
+                    record.row[key] = by_id[match.row_id].row[key]
                 joined += 1
         elif label is None:
             instruction_id, responders = record.join_key
@@ -147,16 +147,16 @@ def _join_subset(read: FileRead, benchmark: list[ReleaseRecord]) -> tuple[list[R
                     read.file,
                     record.line,
                     "human_answer",
-                    f"no human label, and {'several' if candidates else 'no'} benchmark records with id "
+                    f"no human label, and {'several' if match.candidates else 'no'} benchmark records with id "
                     f"{instruction_id} and responders {', '.join(responders)} to take it from",
                 )
             )
             continue
-        elif record.official_id is None:
+        elif record.release_id is None:
             read.problems.append(Problem(read.file, record.line, "id", "no row id and no matching benchmark record"))
             continue
         else:
-            record.row["id"] = protocol.row_id(task, record.official_id, prefix=prefix)
+            record.row["id"] = protocol.row_id(task, record.release_id, prefix=prefix)
         if record.row["id"] in used:
             read.problems.append(
                 Problem(read.file, record.line, "id", f"same item as line {used[record.row['id']]} ({record.row['id']})")
@@ -166,6 +166,3 @@ def _join_subset(read: FileRead, benchmark: list[ReleaseRecord]) -> tuple[list[R
         kept.append(record)
     return kept, joined
 
-
-def _same_responses(a: ReleaseRecord, b: ReleaseRecord) -> bool:
-    return [text.strip() for text in a.responses] == [text.strip() for text in b.responses]

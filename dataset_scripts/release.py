@@ -40,7 +40,7 @@ class ReleaseRecord:
     file: str
     line: int
     row: dict[str, Any]
-    official_id: int | None  # score_id / pair_id / instruction id for batch
+    release_id: int | None  # score_id / pair_id / instruction id for batch
 
     @property
     def join_key(self) -> tuple:
@@ -269,10 +269,10 @@ def read_release_file(config: str, path: Path, display_name: str) -> FileRead:
             continue
         fields = _Fields(record)
         try:
-            row, official_id = build_row(fields, labelled, read)
+            row, release_id = build_row(fields, labelled, read)
         except FieldError as error:
             read.problems.append(Problem(display_name, number, error.field, str(error)))
             continue
         row["extra"] = fields.extra_json()
-        read.records.append(ReleaseRecord(config, display_name, number, row, official_id))
+        read.records.append(ReleaseRecord(config, display_name, number, row, release_id))
     return read

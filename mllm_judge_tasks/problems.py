@@ -59,28 +59,29 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _surrogate_free(record: object) -> bool:
-    """Whether every string in `record` can be written as UTF-8 (a `\\ud800` escape decodes to a lone surrogate)."""
-    try:
-        json.dumps(record, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 MAX_JSON_DEPTH = 64  # nesting a record may have: enough for any real metadata, far from any recursion limit
 
 
-def _deeper_than(record: object, limit: int) -> bool:
-    """Whether `record` nests more than `limit` levels (no recursion: it may nest as deep as the parser allows)."""
+def _shape_problem(record: object, check_strings: bool) -> str | None:
+    """One walk over a parsed record (no recursion: it may nest as deep as the parser allows): nesting past
+    MAX_JSON_DEPTH, or, with `check_strings`, a key or string that UTF-8 cannot hold (a lone `\\ud800` escape)."""
     stack = [(record, 1)]
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, (dict, list)):
-            if depth > limit:
-                return True
-            stack.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
-    return False
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return "a string holds a lone surrogate (an unpaired \\ud800-\\udfff escape)"
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                return f"nested deeper than {MAX_JSON_DEPTH} levels"
+            if isinstance(value, dict):
+                if check_strings:
+                    stack.extend((key, depth) for key in value)
+                value = value.values()
+            stack.extend((item, depth + 1) for item in value if check_strings or isinstance(item, (dict, list)))
+    return None
 
 
 class _DuplicateKey(ValueError):
@@ -117,8 +118,6 @@ def json_object(raw: bytes, file: str, line: int | None) -> dict | Problem:
         return Problem(file, line, None, "malformed JSON: nested too deeply")
     if not isinstance(record, dict):
         return Problem(file, line, None, f"expected a JSON object, got {type(record).__name__}")
-    if _deeper_than(record, MAX_JSON_DEPTH):
-        return Problem(file, line, None, f"nested deeper than {MAX_JSON_DEPTH} levels")
-    if b"\\u" in raw and not _surrogate_free(record):
-        return Problem(file, line, None, "a string holds a lone surrogate (an unpaired \\ud800-\\udfff escape)")
-    return record
+    # Strings are walked only where the text has an escape: without one, JSON cannot spell a lone surrogate.
+    problem = _shape_problem(record, check_strings=b"\\u" in raw)
+    return record if problem is None else Problem(file, line, None, problem)

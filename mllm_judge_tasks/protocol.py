@@ -109,13 +109,13 @@ def task_of_config(config: str) -> str:
     raise ValueError(f"unknown config {config!r}; expected one of {', '.join(CONFIGS)}")
 
 
-def row_id(task: str, official_id: int, prefix: str = "") -> str:
+def row_id(task: str, release_id: int, prefix: str = "") -> str:
     """A stable, readable row id built from the release's own row id.
 
     `prefix` namespaces rows of a subset file that match no benchmark row: the
     release reuses `pair_id` values for different pairs across files.
     """
-    return f"{prefix}{task}-{official_id}"
+    return f"{prefix}{task}-{release_id}"
 
 
 def normalize_score_label(value: object) -> int:

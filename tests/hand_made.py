@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from conftest import lay_out_release
-from mllm_judge_tasks import cli
+from mllm_judge_app import cli
 from mllm_judge_tasks.leaderboard.submission import read_submission, write_submission
 from mllm_judge_tasks.leaderboard.validate import validate_submission
 
@@ -68,13 +68,19 @@ def problems_of(directory: Path, index) -> list:
     return validate_submission(read_submission(directory), index)
 
 
-def run_cli(*args: str, dataset: Path) -> subprocess.CompletedProcess:
-    """`mllm-judge ARGS --dataset DATASET` in this process: its exit status and what it printed, as a subprocess
-    would give them, without starting Python again (tests about the process itself start one)."""
+def cli_in_process(*args: str) -> subprocess.CompletedProcess:
+    """`mllm-judge ARGS` in this process: its exit status and what it printed, as a subprocess would give them,
+    without starting Python again (tests about the process itself start one). An unexpected exception is raised
+    here, where a subprocess would print a traceback: the test fails either way."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            code = cli.main([*args, "--dataset", str(dataset)])
+            code = cli.main(list(args))
         except SystemExit as exit:  # argparse's usage errors
             code = exit.code if isinstance(exit.code, int) else 1
     return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+def run_cli(*args: str, dataset: Path) -> subprocess.CompletedProcess:
+    """`mllm-judge ARGS --dataset DATASET` in this process."""
+    return cli_in_process(*args, "--dataset", str(dataset))

@@ -15,7 +15,7 @@ from conftest import kill_once_cached
 from datasets import load_dataset
 from PIL import Image
 
-from mllm_judge_tasks.models import direct
+from mllm_judge_tasks import harness_requests
 from mllm_judge_tasks.models.loading import NotAJudgeModel, load_judge
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
 from tiny_models import build_llava, train_tokenizer
@@ -28,7 +28,7 @@ def pair_rows(mini_repo):
 
 
 def judge_requests(model, rows, task: str = "pair", setting: str = "plain", max_new_tokens: int = 12):
-    return direct.judge_requests(model, rows, task, setting, max_new_tokens)
+    return harness_requests.judge_requests(model, rows, task, setting, max_new_tokens)
 
 
 def judge(path: Path, batch_size: int, **kwargs) -> MLLMJudgeHF:
@@ -98,7 +98,8 @@ def test_lmms_eval_runs_the_three_tasks_with_our_backend(tiny_model, mini_repo, 
 
 
 def test_a_killed_run_resumes_from_the_cache(tiny_model, mini_repo, tmp_path):
-    """Kill lmms-eval after a few batches; the rerun sends only the unfinished requests to generate."""
+    """Kill lmms-eval after a few batches of 2; the rerun (in batches of 20: the cache keys no batch size) sends
+    only the unfinished requests to generate."""
     cache = tmp_path / "cache.sqlite"
     env = {**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(cache)}
     command = [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_hf", "--model_args",
@@ -106,6 +107,7 @@ def test_a_killed_run_resumes_from_the_cache(tiny_model, mini_repo, tmp_path):
                "--batch_size", "2", "--limit", "40", "--output_path", str(tmp_path / "out")]
     kept = kill_once_cached(command, env, cache)
     assert 6 <= kept < 40
+    command[command.index("--batch_size") + 1] = "20"
     rerun = subprocess.run(command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=900)
     counts = re.search(r"mllm_judge_hf: 40 requests: (\d+) from cache, (\d+) generated, 0 failed; (\d+) repeated", rerun.stderr)
     assert counts, rerun.stderr[-2000:]
@@ -129,7 +131,7 @@ def test_probability_mode_is_decided_per_item_in_one_mixed_call(tiny_model, mini
     pair items must not pull them into constrained mode (it falls back alone)."""
     model = judge(tiny_model("llava"), batch_size=8, verdict_mode="probability")
     rows = {task: load_dataset(str(mini_repo), task, split="test").select(range(3)) for task in ("score", "batch", "pair")}
-    requests = [request for task, task_rows in rows.items() for request in direct.judge_requests(model, task_rows, task, max_new_tokens=8)]
+    requests = [request for task, task_rows in rows.items() for request in harness_requests.judge_requests(model, task_rows, task, max_new_tokens=8)]
     answers = model.generate_until(requests)  # 9 requests, batches of 8: the rankings' long prompts share the first
     with_probabilities = [read_verdict_probabilities(answer) is not None for answer in answers]
     assert with_probabilities == [True] * 3 + [False] * 3 + [True] * 3
@@ -137,7 +139,7 @@ def test_probability_mode_is_decided_per_item_in_one_mixed_call(tiny_model, mini
         assert "\nJudgement: [[" in answer and parse_verdict("batch", answer, len(row["responses"])).ok  # constrained
     scores = [parse_verdict("score", answer) for answer in answers[:3]]
     assert all(isinstance(s.verdict, float) and s.most_likely in range(1, 6) for s in scores)  # the expected score
-    alone = [model.generate_until(direct.judge_requests(model, rows["pair"].select([i]), "pair", max_new_tokens=8))[0]
+    alone = [model.generate_until(harness_requests.judge_requests(model, rows["pair"].select([i]), "pair", max_new_tokens=8))[0]
              for i in range(3)]
     for mixed, single in zip(answers[6:], alone):  # mixing changed nothing for the pairs (padding moves the 6th digit)
         got, expected = read_verdict_probabilities(mixed)["probabilities"], read_verdict_probabilities(single)["probabilities"]

@@ -9,7 +9,7 @@ import torch
 from datasets import load_dataset
 from PIL import Image
 
-from mllm_judge_tasks.models import direct
+from mllm_judge_tasks import harness_requests
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
 from tiny_models import build_llava
 from mllm_judge_tasks.verdicts import parse_verdict
@@ -33,7 +33,7 @@ def llava(tiny_model):
 def run(path, rows, cache=None, batch_size=4, temperature=0.0, **kwargs):
     model = MLLMJudgeHF(pretrained=str(path), batch_size=batch_size, use_cache=cache is not None,
                         cache=str(cache) if cache else None, max_new_tokens=8, **kwargs)
-    answers = model.generate_until(direct.judge_requests(model, rows, "pair", max_new_tokens=8, temperature=temperature))
+    answers = model.generate_until(harness_requests.judge_requests(model, rows, "pair", max_new_tokens=8, temperature=temperature))
     return answers, model.stats
 
 
@@ -135,7 +135,7 @@ def test_top_k_and_top_p_are_applied_when_sampling(llava, rows):
     assert sampled != greedy  # the check can fail: plain sampling differs from greedy here
     model = MLLMJudgeHF(pretrained=str(llava), batch_size=4, use_cache=False, max_new_tokens=8)
     for setting in ({"top_k": 1}, {"top_p": 1e-6}):
-        requests = direct.judge_requests(model, rows, "pair", max_new_tokens=8, temperature=1.0, **setting)
+        requests = harness_requests.judge_requests(model, rows, "pair", max_new_tokens=8, temperature=1.0, **setting)
         assert model.generate_until(requests) == greedy
 
 
@@ -150,7 +150,7 @@ def test_a_setting_that_would_not_be_applied_is_refused(llava, rows, setting, me
     model = MLLMJudgeHF(pretrained=str(llava), batch_size=4, use_cache=False, max_new_tokens=8)
     temperature = setting.pop("temperature", 0.0)
     with pytest.raises(SetupError, match=message):
-        model.generate_until(direct.judge_requests(model, rows, "pair", temperature=temperature, **setting))
+        model.generate_until(harness_requests.judge_requests(model, rows, "pair", temperature=temperature, **setting))
 
 
 def test_weights_swapped_for_the_same_size_and_time_miss_the_cache(tmp_path, rows):
@@ -171,12 +171,12 @@ def test_weights_swapped_for_the_same_size_and_time_miss_the_cache(tmp_path, row
 
 HUB_RUN = """
 import json, sys
-from mllm_judge_tasks.models import direct
+from mllm_judge_tasks import harness_requests
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
 from datasets import load_dataset
 rows = [dict(row) for row in load_dataset(sys.argv[1], "pair", split="test").select(range(4))]
 model = MLLMJudgeHF(pretrained="org/tiny-judge", batch_size=4, cache=sys.argv[2], max_new_tokens=8)
-answers = model.generate_until(direct.judge_requests(model, rows, "pair", max_new_tokens=8))
+answers = model.generate_until(harness_requests.judge_requests(model, rows, "pair", max_new_tokens=8))
 print(json.dumps({"answers": answers, "cached": model.stats["cached"], "commit": model.model_identity["files"]}))
 """
 

@@ -4,7 +4,6 @@
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from dataset_scripts.build import build_from_release
 from mllm_judge_tasks.problems import InvalidInput
 from conftest import EXCERPT, lay_out_release
+from hand_made import cli_in_process
 
 PAIR_FILE = "Dataset/Benchmark/pair.jsonl"
 
@@ -127,7 +127,7 @@ def test_skip_invalid_goes_on_and_reports_what_it_skipped(tmp_path):
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", *args], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    return cli_in_process(*args)
 
 
 def test_cli_prints_the_problem_and_exits_1(tmp_path):

@@ -19,7 +19,7 @@ from hand_made import METADATA, hand_submission
 
 
 def command(subs: Path, out: Path, dataset: Path) -> list[str]:
-    return [sys.executable, "-m", "mllm_judge_tasks.cli", "leaderboard", str(subs), "--out", str(out), "--resamples",
+    return [sys.executable, "-m", "mllm_judge_app.cli", "leaderboard", str(subs), "--out", str(out), "--resamples",
             "20", "--no-references", "--dataset", str(dataset)]
 
 

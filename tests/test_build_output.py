@@ -15,7 +15,7 @@ import yaml
 from PIL import Image
 
 from dataset_scripts.build import OutputExists, build_from_release, build_mini, write_repo
-from dataset_scripts.push import NotABuiltRepo, files_to_upload
+from dataset_scripts.push import NotABuiltRepo, planned_upload
 from mllm_judge_tasks import protocol, schema
 from conftest import lay_out_release
 
@@ -143,19 +143,20 @@ def test_card_yaml_matches_the_files(real_release, tmp_path):
 
 def test_push_dry_run_lists_the_built_files_and_uploads_nothing(mini_repo):
     done = subprocess.run(
-        [sys.executable, "-m", "mllm_judge_tasks.cli", "push", str(mini_repo), "--repo-id", "someone/mllm-judge", "--dry-run"],
+        [sys.executable, "-m", "mllm_judge_app.cli", "push", str(mini_repo), "--repo-id", "someone/mllm-judge", "--dry-run"],
         capture_output=True, text=True, stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0, done.stderr
-    listed = [line.split()[0] for line in done.stdout.splitlines()[1:]]
+    listed = [line.split()[0] for line in done.stdout.splitlines()[2:]]
+    assert done.stdout.splitlines()[1].split(" -> ")[1].startswith("commit to dataset someone/mllm-judge: the repo root")
     assert listed == ["README.md", "batch/test-00000-of-00001.parquet", "build_report.json",
                       "pair/test-00000-of-00001.parquet", "score/test-00000-of-00001.parquet"]
-    assert done.stdout.startswith("would upload 5 files to dataset repo someone/mllm-judge")
+    assert done.stdout.startswith(f"would upload from {mini_repo}:") and "(5 files, " in done.stdout
 
 
 def test_push_refuses_a_directory_that_is_not_a_build(tmp_path):
     with pytest.raises(NotABuiltRepo):
-        files_to_upload(tmp_path)
+        planned_upload(tmp_path, "someone/mllm-judge")
 
 
 def test_push_sends_a_card_that_loads_the_repo_it_is_pushed_to(mini_repo):
@@ -169,7 +170,7 @@ def test_push_sends_a_card_that_loads_the_repo_it_is_pushed_to(mini_repo):
     hub = FakeHub()
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "mllm_judge_tasks.cli", "push", str(mini_repo), "--repo-id", "someone/mllm-judge"],
+            [sys.executable, "-m", "mllm_judge_app.cli", "push", str(mini_repo), "--repo-id", "someone/mllm-judge"],
             capture_output=True, text=True, stdin=subprocess.DEVNULL,
             env={**os.environ, "HF_ENDPOINT": hub.url, "HF_TOKEN": "hf_fake", "HF_HUB_OFFLINE": "0"})
     finally:

@@ -7,7 +7,7 @@ import sys
 
 
 def test_demo_runs_dataset_judge_scores_and_leaderboard(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "demo", "--out", str(tmp_path / "demo")],
+    done = subprocess.run([sys.executable, "-m", "mllm_judge_app.cli", "demo", "--out", str(tmp_path / "demo")],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     page = tmp_path / "demo" / "leaderboard" / "index.html"

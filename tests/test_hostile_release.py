@@ -16,12 +16,12 @@ import pytest
 from dataset_scripts.build import BUILD_MARKER, REPORT_FILE, build_from_release, build_mini
 from mllm_judge_tasks.problems import UserError
 from conftest import lay_out_release
+from hand_made import cli_in_process
 from test_bad_input import PAIR_FILE, changed, pair_lines, release_with
 
 
-def build_cli(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "build", *args],
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=timeout)
+def build_cli(*args: str) -> subprocess.CompletedProcess:
+    return cli_in_process("build", *args)
 
 
 def huge_png_header(width: int, height: int) -> bytes:
@@ -59,7 +59,7 @@ def test_hostile_images_are_skipped_with_a_reason(tmp_path, case):
         release = with_image(tmp_path, make)
     except PermissionError:
         pytest.skip("this user may not make device files")
-    done = build_cli(str(release), "--out", str(tmp_path / "out"), "--skip-invalid", timeout=60)
+    done = build_cli(str(release), "--out", str(tmp_path / "out"), "--skip-invalid")
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     skipped = json.loads((tmp_path / "out" / REPORT_FILE).read_text())["skipped"]
     assert [(s["line"], s["field"]) for s in skipped] == [(3, "image_path")]
@@ -135,7 +135,7 @@ def test_overwrite_replaces_only_a_directory_a_build_made(tmp_path):
 
 
 def test_out_dot_is_refused_cleanly(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "build", "--mini", "--out", ".", "--overwrite"],
+    done = subprocess.run([sys.executable, "-m", "mllm_judge_app.cli", "build", "--mini", "--out", ".", "--overwrite"],
                           capture_output=True, text=True, cwd=tmp_path, stdin=subprocess.DEVNULL)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == []

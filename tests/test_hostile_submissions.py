@@ -12,6 +12,7 @@ from datasets import get_dataset_config_names
 
 from mllm_judge_tasks.leaderboard.board import build_board
 from mllm_judge_tasks.leaderboard.pack import _public_model_args
+from mllm_judge_tasks.leaderboard.board_dir import write_board
 from mllm_judge_tasks.leaderboard.page import write_leaderboard
 from mllm_judge_tasks.leaderboard.scoring import judged_items, score_submission
 from mllm_judge_tasks.leaderboard.submission import Submission, read_submission, write_submission
@@ -85,7 +86,7 @@ def test_a_verdict_field_of_any_type_cannot_reach_the_scores(tmp_path, index, va
 
 
 def test_a_submission_cannot_claim_a_reserved_role(tmp_path, index):
-    directory = hand_submission(tmp_path / "s", metadata={**METADATA, "reference": True, "role": "official"})
+    directory = hand_submission(tmp_path / "s", metadata={**METADATA, "reference": True, "role": "paper"})
     problems = problems_of(directory, index)
     assert sorted(p.field for p in problems) == ["reference", "role"]
     submission = read_submission(directory)
@@ -209,7 +210,7 @@ def test_hostile_names_on_every_rendering(tmp_path, index):
 def test_a_board_that_fails_to_render_leaves_the_old_one_whole(tmp_path, index, monkeypatch):
     out = tmp_path / "board"
     rows = build_board([read_submission(hand_submission(tmp_path / "s"))], index, resamples=0)
-    write_leaderboard(rows, out, "hand", "rev-1")
+    write_board(rows, index, out)
     def files():
         return {str(path.relative_to(out)): path.read_bytes() for path in out.rglob("*") if path.is_file()}
 
@@ -222,7 +223,7 @@ def test_a_board_that_fails_to_render_leaves_the_old_one_whole(tmp_path, index, 
 
     monkeypatch.setattr(page_module, "all_charts", broken)
     with pytest.raises(RuntimeError):
-        write_leaderboard(rows[:1], out, "hand", "rev-2")
+        write_board(rows[:1], index, out)
     assert files() == before
 
 
@@ -243,7 +244,7 @@ def test_an_unknown_submission_field_is_named(tmp_path, index):
     assert [(p.line, p.field) for p in problems_of(directory, index)] == [(1, "score"), (None, "id")]  # pair-1 then missing
 
 
-def test_reference_and_official_roles_come_from_code_only():
+def test_reference_and_paper_roles_come_from_code_only():
     assert Submission(directory=Path("x")).role == "submission"
     assert {s.role for s in reference_submissions(BenchmarkIndex())} == {"reference"}
 

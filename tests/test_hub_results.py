@@ -141,7 +141,7 @@ def test_leaderboard_and_push_results_dry_run_from_the_command_line(tmp_path, ha
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", *args], capture_output=True, text=True,
+        return subprocess.run([sys.executable, "-m", "mllm_judge_app.cli", *args], capture_output=True, text=True,
                               stdin=subprocess.DEVNULL, env=env)
 
     done = cli("leaderboard", str(tmp_path / "subs"), "--out", str(tmp_path / "board"), "--dataset", str(hand_dataset),
@@ -149,12 +149,14 @@ def test_leaderboard_and_push_results_dry_run_from_the_command_line(tmp_path, ha
     assert done.returncode == 0, done.stderr
     done = cli("push-results", str(tmp_path / "board"), "--dry-run")
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert lines[1:3] == ["  benchmark/eval.yaml -> commit to dataset org/bench: eval.yaml",
-                          "  results/ -> commit to dataset org/bench-results: the repo root"]
+    uploads = [line for line in done.stdout.splitlines() if line.startswith("  ") and not line.startswith("    ")]
+    lines = [line.split("  (")[0] for line in uploads]  # without the size, which the listed files below give
+    assert lines[:2] == ["  benchmark/eval.yaml -> commit to dataset org/bench: eval.yaml",
+                         "  results/ -> commit to dataset org/bench-results: the repo root"]
     assert ("  models/acme-judge-7b/.eval_results/mllm-judge.yaml -> pull request to model acme/judge-7b: "
-            ".eval_results/mllm-judge.yaml") in lines[3:]
-    assert sum(line.endswith("(skipped: not a Hub repo id)") for line in lines) == 1
+            ".eval_results/mllm-judge.yaml") in lines[2:]
+    assert "    README.md  (" in done.stdout  # the results dataset's files, each listed with its size
+    assert sum(line.endswith("(skipped: not a Hub repo id)") for line in uploads) == 1
     assert sorted(u.skipped or "" for u in planned_uploads(tmp_path / "board")) == ["", "", "", "not a Hub repo id"]
     json.loads((tmp_path / "board" / "hub" / "manifest.json").read_text())
     missing = cli("push-results", str(tmp_path / "nothing"), "--dry-run")

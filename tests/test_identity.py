@@ -21,7 +21,7 @@ def slug(name: str, setting: str = "plain", role: str = "submission") -> str:
 def test_a_slug_depends_on_the_submission_alone():
     assert [slug(n) for n in ("A/B", "a b", "a-b-2", "../..", "!!!", "Ünïcode")] == ["a-b", "a-b", "a-b-2", "judge", "judge", "unicode"]
     assert slug("Acme/Judge", "cot_both") == "acme-judge--cot-both" != slug("Acme/Judge cot both")  # a setting cannot be forged by a name
-    assert slug("Gemini", role="official") == "paper-gemini" and slug("Gemini") == "gemini"
+    assert slug("Gemini", role="paper") == "paper-gemini" and slug("Gemini") == "gemini"
     assert slug("reference: always A", role="reference") == "reference-always-a"
     assert len(slug("x" * 500)) == 80
 

@@ -1,4 +1,4 @@
-"""Submissions, validation, scoring, the official import and the leaderboard page."""
+"""Submissions, validation, scoring, the paper's judges and the leaderboard page."""
 
 import functools
 import json
@@ -14,7 +14,7 @@ from dataset_scripts.build import build_from_release
 from mllm_judge_tasks.leaderboard import submission as submission_format
 from mllm_judge_tasks.leaderboard.benchmark_index import load_index
 from mllm_judge_tasks.leaderboard.board import build_board
-from mllm_judge_tasks.leaderboard.official import official_submissions
+from mllm_judge_tasks.leaderboard.papers_judges import papers_judges
 from mllm_judge_tasks.leaderboard.page import write_leaderboard
 from mllm_judge_tasks.leaderboard.scoring import score_submission
 from mllm_judge_tasks.leaderboard.submission import read_submission, write_submission
@@ -130,13 +130,13 @@ def test_validate_and_score_commands_exit_codes(tmp_path, hand_dataset):
     assert run_cli("score", str(bad), dataset=hand_dataset).returncode == 1
 
 
-# --- the official judges of the release -----------------------------------------------------------
+# --- the paper's judges, from the release -----------------------------------------------------------
 
 def excerpt_records(name: str) -> list[dict]:
     return [json.loads(line) for line in (EXCERPT / name).read_text(encoding="utf-8").splitlines()]
 
 
-def official_release(root: Path) -> Path:
+def release_with_judge_files(root: Path) -> Path:
     """Benchmark rows for every judged item of the excerpt, and the judges' step3 files."""
     raw = {("score", r["score_id"]): r for r in excerpt_records("judge_outputs_score_raw.jsonl")}
     raw.update({("pair", r["pair_id"]): r for r in excerpt_records("judge_outputs_pair_raw.jsonl")})
@@ -167,13 +167,13 @@ def official_release(root: Path) -> Path:
 
 
 def test_the_papers_judges_from_the_real_judge_output_excerpt(tmp_path):
-    release = official_release(tmp_path / "release")
+    release = release_with_judge_files(tmp_path / "release")
     dataset = build_from_release(release, tmp_path / "mllm-judge").out_dir
     index = load_index(str(dataset))
-    submissions, report = official_submissions(release, index)
+    submissions, report = papers_judges(release, index)
     by_judge = {submission.name: submission for submission in submissions}
     assert sorted(by_judge) == ["CogVLM", "Gemini", "LLaVA"]
-    assert {submission.role for submission in submissions} == {"official"}
+    assert {submission.role for submission in submissions} == {"paper"}
     routes = {judge: entry["verdict_routes"] for judge, entry in report.items()}
     # Gemini's pair texts argue in prose and hold no verdict: the release's judge field stands in, and is counted.
     assert routes["Gemini"] == {"batch: verdict from the text": 1, "pair: verdict from the release's judge field": 4,
@@ -195,7 +195,7 @@ def test_the_papers_judges_from_the_real_judge_output_excerpt(tmp_path):
     from datasets import load_dataset
     from mllm_judge_tasks.leaderboard.hub_results import write_hub_results
 
-    hub = write_hub_results(build_board([copied], index, resamples=0, official=submissions), index, tmp_path / "board")
+    hub = write_hub_results(build_board([copied], index, resamples=0, papers_judges=submissions), index, tmp_path / "board")
     gemini_pairs = load_dataset(str(hub / "results"), "paper-gemini__pair", split="latest")
     assert set(gemini_pairs["verdict_from"]) == {"release's judge field"} and None not in gemini_pairs["verdict"]
     copied_pairs = load_dataset(str(hub / "results"), "acme-judge-7b__pair", split="latest")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mllm_judge_tasks import cli
+from mllm_judge_app import cli
 from mllm_judge_tasks.redaction import REDACTED, is_secret_name, public_metadata
 
 SECRETS = ("TESTSECRET123", "TESTAUTH456")  # under names lmms-eval's own redaction (api_key, *_token, ...) misses

@@ -44,7 +44,7 @@ def hub():
 def push(board: Path, endpoint: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_ENDPOINT": endpoint, "HF_TOKEN": "hf_fake", "HF_HUB_OFFLINE": "0",
            "HF_HUB_DISABLE_TELEMETRY": "1"}
-    return subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "push-results", str(board), *args],
+    return subprocess.run([sys.executable, "-m", "mllm_judge_app.cli", "push-results", str(board), *args],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=300)
 
 
@@ -71,7 +71,7 @@ def test_a_push_that_fails_half_way_is_finished_by_a_rerun_without_duplicates(bo
     hub.refuse_repo = "datasets/org/bench-results"
     line = one_line_error(push(board, hub.url))
     hub.refuse_repo = None
-    assert line.startswith("mllm-judge push-results: results -> dataset org/bench-results failed: ")
+    assert line.startswith("mllm-judge push-results: results/ -> dataset org/bench-results failed: ")
     assert "1 of 3 uploads are done and recorded in" in line and "run the same command again" in line
     done = push(board, hub.url)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mllm_judge_tasks.demo import failure_summary
+from mllm_judge_app.demo import failure_summary
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
 
 
@@ -119,7 +119,7 @@ def test_the_demo_names_a_broken_dependency_and_the_lock(tmp_path):
     probe = subprocess.run([sys.executable, "-c", "import filelock; filelock.FileLock; import filelock._api"],
                            capture_output=True, text=True, env=env)
     assert "No module named 'filelock._api'" in probe.stderr  # the shadow reproduces the break, and only it
-    done = subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "demo", "--out", str(tmp_path / "demo")],
+    done = subprocess.run([sys.executable, "-m", "mllm_judge_app.cli", "demo", "--out", str(tmp_path / "demo")],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=1200, env=env)
     assert done.returncode == 1
     log = tmp_path / "demo" / "lmms-eval.log"
@@ -168,7 +168,7 @@ def test_a_generation_setting_that_would_not_be_applied_ends_the_run(tiny_model,
 def test_version_names_what_a_bug_report_needs():
     from importlib import metadata
 
-    done = subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "--version"], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "mllm_judge_app.cli", "--version"], capture_output=True, text=True)
     assert done.returncode == 0
     assert done.stdout == (f"mllm-judge {metadata.version('mllm-judge')} (lmms-eval {metadata.version('lmms-eval')}, "
                            f"transformers {metadata.version('transformers')}, torch {metadata.version('torch')}, "

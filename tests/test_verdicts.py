@@ -127,7 +127,7 @@ def test_the_api_and_the_cli_read_a_ranking_without_an_answer_count_alike(capsys
     """One default: without a count, the API and `mllm-judge parse` both accept a ranking of 3 or 4 answers."""
     import io
 
-    from mllm_judge_tasks import cli
+    from mllm_judge_app import cli
 
     assert parse_batch_verdict("[[C]], [[A]], [[B]]", n_responses=4).verdict is None  # a count tells them apart
     assert parse_batch_verdict("[[C]], [[A]], [[B]]").verdict == parse_verdict("batch", "[[C]], [[A]], [[B]]").verdict == "CAB"
@@ -306,7 +306,7 @@ def test_parse_command_reads_json_strings_and_writes_verdicts(tmp_path):
     lines = [json.dumps(t) for t in ("Judgement: [[A]]", "Assistant B is better", "[[C]]")] + ["not json"]
     source = tmp_path / "outputs.jsonl"
     source.write_text("\n".join(lines) + "\n")
-    done = subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "parse", "--task", "pair", str(source)],
+    done = subprocess.run([sys.executable, "-m", "mllm_judge_app.cli", "parse", "--task", "pair", str(source)],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
     out = [json.loads(line) for line in done.stdout.splitlines()]
     assert out[:3] == [{"verdict": "A", "reason": None}, {"verdict": None, "reason": "no verdict in the text"},
@@ -316,7 +316,7 @@ def test_parse_command_reads_json_strings_and_writes_verdicts(tmp_path):
 
 
 def test_parse_command_reads_stdin():
-    done = subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "parse", "--task", "batch"],
+    done = subprocess.run([sys.executable, "-m", "mllm_judge_app.cli", "parse", "--task", "batch"],
                           input=json.dumps("D > A > C > B") + "\n", capture_output=True, text=True)
     assert done.returncode == 0 and json.loads(done.stdout) == {"verdict": "DACB", "reason": None}
 
@@ -327,7 +327,7 @@ def test_parse_command_survives_hostile_lines(tmp_path):
     source = tmp_path / "hostile.jsonl"
     source.write_text("\n".join(lines) + "\n")
     for task in ("score", "pair", "batch"):
-        done = subprocess.run([sys.executable, "-m", "mllm_judge_tasks.cli", "parse", "--task", task, str(source)],
+        done = subprocess.run([sys.executable, "-m", "mllm_judge_app.cli", "parse", "--task", task, str(source)],
                               capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
         assert "Traceback" not in done.stderr and done.returncode == 1
         out = [json.loads(line) for line in done.stdout.splitlines()]

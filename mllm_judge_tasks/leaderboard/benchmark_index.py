@@ -14,12 +14,14 @@ from mllm_judge_tasks import protocol
 from mllm_judge_tasks.judged import BenchmarkItem, benchmark_item
 from mllm_judge_tasks.location import DatasetIdentity, dataset_identity, dataset_location
 from mllm_judge_tasks.problems import UserError
+from mllm_judge_tasks.record_match import RowMatcher
 
 
 @dataclass
 class BenchmarkIndex:
     items: dict[str, dict[str, BenchmarkItem]] = field(default_factory=dict)
     subsets: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # subset → task → ids
+    matchers: dict[str, RowMatcher] = field(default_factory=dict)  # task → its rows keyed for release records
     dataset: DatasetIdentity = DatasetIdentity("", "")
 
 
@@ -48,9 +50,18 @@ def _load_index(location: str) -> BenchmarkIndex:
     for task in protocol.TASKS:
         rows = _rows(location, task)
         if rows is not None:
-            index.items[task] = {row["id"]: benchmark_item(task, row) for row in rows}
+            index.items[task], index.matchers[task] = _items_and_matcher(task, rows)
         for prefix in protocol.SCORED_SUBSETS:
             subset = _rows(location, prefix + task)
             if subset is not None:
                 index.subsets.setdefault(protocol.SUBSETS[prefix], {})[task] = set(subset["id"])
     return index
+
+
+def _items_and_matcher(task: str, rows) -> tuple[dict[str, BenchmarkItem], RowMatcher]:
+    """Each row as an item, and the rows keyed for the release's judge files (`--papers-judges`); one pass."""
+    spec, items, matcher = protocol.SPECS[task], {}, RowMatcher()
+    for row in rows:
+        items[row["id"]] = benchmark_item(task, row)
+        matcher.add(row["id"], row["instruction_id"], spec.responders(row), spec.responses(row))
+    return items, matcher

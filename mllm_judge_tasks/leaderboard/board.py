@@ -93,9 +93,9 @@ def rank_column(rows: list[Row], task: str, resamples: int) -> None:
 
 
 def build_board(submissions: list[Submission], index: BenchmarkIndex, *, resamples: int = DEFAULT_RESAMPLES,
-                references: bool = True, official: list[Submission] = ()) -> list[Row]:
-    """Rows of the submissions, the paper's judges (`official`) and the reference rows, ranked per task."""
-    everything = [*submissions, *official, *(reference_submissions(index) if references else [])]
+                references: bool = True, papers_judges: list[Submission] = ()) -> list[Row]:
+    """Rows of the submissions, the paper's judges (`papers_judges`) and the reference rows, ranked per task."""
+    everything = [*submissions, *papers_judges, *(reference_submissions(index) if references else [])]
     rows = [_row(submission, index, resamples) for submission in everything]
     twins = [slug for slug, count in Counter(row.slug for row in rows).items() if count > 1]
     if twins:  # callers leave twins out first (identity.claim_slugs): a link must never point at two judges

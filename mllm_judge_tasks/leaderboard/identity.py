@@ -30,7 +30,7 @@ from mllm_judge_tasks.problems import Problem
 
 from .submission import METADATA, Role, Submission
 
-RESERVED_PREFIXES = {Role.OFFICIAL: "paper-", Role.REFERENCE: "reference-"}  # no submission's slug starts so
+RESERVED_PREFIXES = {Role.PAPER: "paper-", Role.REFERENCE: "reference-"}  # no submission's slug starts so
 MAX_SLUG = 80
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 

@@ -140,8 +140,8 @@ JUDGES_FOLDER = "judges"
 def write_leaderboard(rows: list[Row], out: Path, dataset: str, revision: str) -> Path:
     """index.html, leaderboard.{csv,md,json} and judges/<slug>.html under `out`; returns the page's path.
 
-    `dataset` and `revision` name the benchmark on the page (a name, never a local path).
-    Judge pages of judges no longer on the board are removed.
+    `dataset` and `revision` name the benchmark on the page (a name, never a local path). `out` is a
+    fresh folder: `board_dir.write_board` swaps the whole board in, so no page of an earlier board remains.
     """
     judge_pages = {f"{row.slug}.html": render_judge_page(row, dataset, revision) for row in rows}
     rendered = {
@@ -152,14 +152,9 @@ def write_leaderboard(rows: list[Row], out: Path, dataset: str, revision: str) -
     }
     out = Path(out)
     judges = out / JUDGES_FOLDER
-    if judges.is_symlink():
-        judges.unlink()
-    judges.mkdir(parents=True, exist_ok=True)
+    judges.mkdir(parents=True)
     for name, text in judge_pages.items():
         write_text_atomic(judges / name, text)
-    for stale in judges.glob("*.html"):
-        if stale.name not in judge_pages:
-            stale.unlink()
     for name, text in rendered.items():
         write_text_atomic(out / name, text)
     return out / "index.html"

@@ -17,16 +17,13 @@ Every failure of the Hub or the network is one line.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from huggingface_hub.errors import HFValidationError
-from huggingface_hub.utils import validate_repo_id
 
 from mllm_judge_tasks.files import write_text_atomic
+from mllm_judge_tasks.hub_upload import Upload, failure_line, folder_files, repo_id_problem, send
 from mllm_judge_tasks.problems import Problem, UserError, json_object
 
 from .hub_entries import MODEL_INDEX_FILE
@@ -34,43 +31,6 @@ from .hub_results import HUB_FOLDER, MANIFEST, upload_plan
 from .identity import slugify
 
 PUSHED = "hub-pushed.json"  # beside hub/, so a rebuilt board with the same files is not sent again
-
-
-@dataclass(frozen=True)
-class Upload:
-    name: str  # the file or folder, relative to the hub folder
-    local: Path
-    repo_type: str
-    repo_id: str
-    path_in_repo: str
-    create_pr: bool = False
-    skipped: str | None = None  # why it will not be sent
-
-    def describe(self) -> str:
-        how = "pull request to" if self.create_pr else "commit to"
-        where = f"{how} {self.repo_type} {self.repo_id}: {'the repo root' if self.path_in_repo == '.' else self.path_in_repo}"
-        return f"{self.name}{'/' if self.local.is_dir() else ''} -> {where}" + (
-            f"  (skipped: {self.skipped})" if self.skipped else "")
-
-    @property
-    def key(self) -> str:
-        return f"{self.repo_type}:{self.repo_id}:{self.path_in_repo}"
-
-    def digest(self) -> str:
-        """sha256 of what would be sent: the file, or every file of the folder with its path."""
-        files = [self.local] if self.local.is_file() else sorted(p for p in self.local.rglob("*") if p.is_file())
-        digest = hashlib.sha256()
-        for path in files:
-            digest.update(str(path.relative_to(self.local.parent)).encode() + b"\0" + path.read_bytes() + b"\0")
-        return digest.hexdigest()
-
-
-def _skip_reason(repo_id: str) -> str | None:
-    try:
-        validate_repo_id(repo_id)
-    except HFValidationError:
-        return "not a Hub repo id"
-    return None if "/" in repo_id else "not a Hub repo id of the form OWNER/NAME"
 
 
 def _models(hub: Path) -> dict[str, str]:
@@ -115,10 +75,9 @@ def planned_uploads(board_dir: Path) -> list[Upload]:
         local = hub / entry["local"]
         if not local.exists() or any(part.is_symlink() for part in (local, *local.parents) if part.is_relative_to(hub)):
             raise UserError(f"{local}: missing or a link; rebuild the board with `mllm-judge leaderboard`")
-        upload = Upload(entry["local"], local, entry["repo_type"], entry["repo_id"], entry["path_in_repo"],
-                        bool(entry.get("create_pr")))
-        reason = _skip_reason(upload.repo_id)
-        uploads.append(upload if reason is None else Upload(**{**upload.__dict__, "skipped": reason}))
+        files = folder_files(local) if local.is_dir() else ((entry["path_in_repo"], local),)
+        uploads.append(Upload(entry["local"] + ("/" if local.is_dir() else ""), entry["repo_type"], entry["repo_id"],
+                              entry["path_in_repo"], files, bool(entry.get("create_pr")), repo_id_problem(entry["repo_id"])))
     return uploads
 
 
@@ -142,25 +101,12 @@ def push_results(board_dir: Path, uploads: list[Upload], *, token: str | None = 
             say(f"  already sent: {upload.name} ({earlier.get('url')})")
             continue
         try:
-            url = _send(api, upload)
+            url = send(api, upload, f"Add MLLM-as-a-Judge results ({upload.path_in_repo}) from mllm-judge")
         except Exception as error:  # the Hub's or the network's: one line, and how to go on
-            detail = str(error).strip().splitlines()[0][:300].rstrip(".") if str(error).strip() else "no message"
             raise UserError(f"{upload.name} -> {upload.repo_type} {upload.repo_id} failed: "
-                            f"{type(error).__name__}: {detail}. {number - 1} of {len(todo)} uploads are done and "
+                            f"{failure_line(error)}. {number - 1} of {len(todo)} uploads are done and "
                             f"recorded in {Path(board_dir) / PUSHED}; run the same command again to send the rest") from None
         pushed[upload.key] = {"digest": digest, "url": url}
         write_text_atomic(Path(board_dir) / PUSHED, json.dumps(pushed, indent=2) + "\n")
         say(f"  done: {url}")
 
-
-def _send(api, upload: Upload) -> str:
-    message = f"Add MLLM-as-a-Judge results ({upload.path_in_repo}) from mllm-judge"
-    if upload.local.is_dir():
-        api.create_repo(upload.repo_id, repo_type=upload.repo_type, exist_ok=True)
-        commit = api.upload_folder(repo_id=upload.repo_id, repo_type=upload.repo_type, folder_path=str(upload.local),
-                                   commit_message=message, create_pr=upload.create_pr)
-    else:
-        commit = api.upload_file(path_or_fileobj=str(upload.local), path_in_repo=upload.path_in_repo,
-                                 repo_id=upload.repo_id, repo_type=upload.repo_type, commit_message=message,
-                                 create_pr=upload.create_pr)
-    return str(getattr(commit, "pr_url", None) or commit)

@@ -1,7 +1,7 @@
 """`mllm-judge score`: every metric recomputed from a submission's raw outputs.
 
 Our parser reads each output; a submission cannot carry verdicts. Only for
-the paper's judges, read from the release by our own code (`official`), does
+the paper's judges, read from the release by our own code (`papers_judges`), does
 the release's verdict field stand in where the text holds none, and it is
 counted. Each task is reported on the full benchmark
 and on the HQ and Hard subsets the dataset holds, with bootstrap 95% CIs, per

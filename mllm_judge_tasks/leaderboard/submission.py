@@ -61,13 +61,13 @@ class Role(StrEnum):
     """Who a board row is: set by our code only, never read from a file."""
 
     SUBMISSION = "submission"
-    OFFICIAL = "official"  # the paper's judges, read from the release by `official`
+    PAPER = "paper"  # the paper's judges, read from the release by `papers_judges`
     REFERENCE = "reference"  # a baseline computed on the same data (`references`)
 
 
 @dataclass
 class Submission:
-    """A judge's outputs. `role` and `release_verdicts` are set by our code only (see `official`, `references`).
+    """A judge's outputs. `role` and `release_verdicts` are set by our code only (see `papers_judges`, `references`).
 
     `release_verdicts` maps (task, id) to the verdict the release recorded in
     its own judge field, for the paper's judges whose text holds none.
@@ -219,15 +219,15 @@ def write_submission(directory: Path, metadata: dict, lines: list[dict]) -> Path
     return directory
 
 
-def submission_folders(root: Path, *, official: bool = False) -> list[Path]:
+def submission_folders(root: Path, *, with_papers_judges: bool = False) -> list[Path]:
     """The submissions under `root`, refusing the mistakes that would build a board of reference rows only
-    (`official`: the paper's judges come too, so an empty folder is fine)."""
+    (`with_papers_judges`: the paper's judges come too, so an empty folder is fine)."""
     if not root.is_dir():
         raise UserError(f"{root}: no such folder; pass the folder that holds one folder per submission")
     if (root / PREDICTIONS).exists():
         raise UserError(f"{root} is a submission itself; pass the folder that holds it ({root.parent})")
     folders = sorted(path.parent for path in root.glob(f"*/{PREDICTIONS}"))
-    if not folders and not official:
+    if not folders and not with_papers_judges:
         raise UserError(f"{root}: no submissions in it (folders holding {PREDICTIONS}); "
                         "make one with `mllm-judge submission pack`")
     return folders

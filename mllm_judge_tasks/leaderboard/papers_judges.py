@@ -1,4 +1,4 @@
-"""The paper's judges on the board (`mllm-judge leaderboard --official RELEASE_DIR`).
+"""The paper's judges on the board (`mllm-judge leaderboard --papers-judges RELEASE_DIR`).
 
 The release keeps the raw outputs of its judges (GPT-4V, Gemini, LLaVA,
 CogVLM) in `raw_data/step3/{Score,Pair,Batch}/<judge>.jsonl`: the benchmark
@@ -10,9 +10,8 @@ verdicts by route.
 
 These judges reach the board only from the release itself, read here into
 memory at board time: no submission file can carry a verdict or claim to be
-one of them. Records are matched to dataset rows by their row id, checked
-against the responder names where the record has them, else by instruction
-id plus responders.
+one of them. Records are matched to dataset rows by `record_match`, the rule
+the dataset's build uses for its subsets.
 """
 
 from __future__ import annotations
@@ -38,31 +37,30 @@ def judge_name(file_stem: str, result_name: object) -> str:
     return JUDGE_NAMES.get(key, str(result_name or file_stem))
 
 
-def _responders(task: str, record: dict) -> tuple[str, ...] | None:
+def _answers(task: str, record: dict) -> tuple[tuple[str, ...], tuple[str, ...]] | tuple[None, None]:
+    """The record's responder names and answer texts, in the release's shapes; (None, None) where it names none."""
     try:
         if task == "score":
-            return (record["name"],)
-        if task == "pair":
-            return (record["answer1"]["name"], record["answer2"]["name"])
-        answers = record.get("answers") or [record[f"answer{i}"] for i in range(4) if f"answer{i}" in record]
-        return tuple(answer["name"] for answer in answers) or None
+            answers = [record]
+        elif task == "pair":
+            answers = [record["answer1"], record["answer2"]]
+        else:
+            answers = record.get("answers") or [record[f"answer{i}"] for i in range(4) if f"answer{i}" in record]
+        names = tuple(answer["name"] for answer in answers)
+        texts = tuple(answer["answer"] for answer in answers)
+        ok = names and all(isinstance(text, str) for text in (*names, *texts))
+        return (names, texts) if ok else (None, None)
     except (KeyError, TypeError):
-        return None
+        return None, None
 
 
-def _row_id(task: str, record: dict, index: BenchmarkIndex, by_key: dict) -> str | None:
-    official = record.get({"score": "score_id", "pair": "pair_id", "batch": "id"}[task])
-    responders = _responders(task, record)
-    items = index.items.get(task, {})
-    if isinstance(official, int) and not isinstance(official, bool):
-        candidate = protocol.row_id(task, official)
-        if candidate in items and (responders is None or items[candidate].responders == responders):
-            return candidate
-    if responders is not None and isinstance(record.get("id"), int):
-        matches = by_key.get((task, record["id"], responders), [])
-        if len(matches) == 1:
-            return matches[0]
-    return None
+def _row_id(task: str, record: dict, index: BenchmarkIndex) -> str | None:
+    own = record.get({"score": "score_id", "pair": "pair_id", "batch": "id"}[task])
+    own_id = protocol.row_id(task, own) if isinstance(own, int) and not isinstance(own, bool) else None
+    instruction_id = record.get("id") if isinstance(record.get("id"), int) else None
+    responders, responses = _answers(task, record)
+    matcher = index.matchers.get(task)
+    return matcher.match(instruction_id, responders, responses, own_id).row_id if matcher else None
 
 
 def _release_verdict(task: str, value: object, n_responses: int) -> object:
@@ -77,16 +75,12 @@ def _release_verdict(task: str, value: object, n_responses: int) -> object:
         return None
 
 
-def official_submissions(release_dir: Path, index: BenchmarkIndex) -> tuple[list[Submission], dict]:
+def papers_judges(release_dir: Path, index: BenchmarkIndex) -> tuple[list[Submission], dict]:
     """One in-memory submission per judge of the release, and a report of verdict routes and unmatched records."""
     release_dir = Path(release_dir)
     step3 = next((release_dir / d for d in STEP3_DIRS if (release_dir / d).is_dir()), None)
     if step3 is None:
         raise UserError(f"{release_dir}: no judge outputs found (looked for {' or '.join(STEP3_DIRS)})")
-    by_key: dict[tuple, list[str]] = defaultdict(list)
-    for task, items in index.items.items():
-        for item in items.values():
-            by_key[(task, item.instruction_id, item.responders)].append(item.id)
     predictions: dict[str, list[Prediction]] = defaultdict(list)
     verdicts: dict[str, dict] = defaultdict(dict)
     problems: dict[str, list[Problem]] = defaultdict(list)
@@ -105,7 +99,7 @@ def official_submissions(release_dir: Path, index: BenchmarkIndex) -> tuple[list
                     problems[judge_name(path.stem, None)].append(problem)
                     continue
                 judge = judge_name(path.stem, result.get("name"))
-                row_id = _row_id(task, record, index, by_key)
+                row_id = _row_id(task, record, index)
                 if row_id is None:
                     problems[judge].append(Problem(display, number, "id", "matches no dataset row"))
                     continue
@@ -138,7 +132,7 @@ def official_submissions(release_dir: Path, index: BenchmarkIndex) -> tuple[list
             "license": "MIT (as tagged on the Hub)",
         }
         submissions.append(Submission(directory=release_dir, metadata=metadata, predictions=judge_predictions,
-                                      role=Role.OFFICIAL, release_verdicts=verdicts[judge]))
+                                      role=Role.PAPER, release_verdicts=verdicts[judge]))
         report[judge] = {"verdict_routes": dict(sorted(routes[judge].items())),
                          "unmatched": [problem.to_dict() for problem in problems[judge]]}
     return submissions, report

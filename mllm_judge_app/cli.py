@@ -34,19 +34,21 @@ def _print_build(result) -> None:
 
 
 def _push(args: argparse.Namespace) -> int:
-    from dataset_scripts.push import files_to_upload, push
+    from dataset_scripts.push import planned_upload
+    from mllm_judge_tasks.hub_upload import send, show_plan
 
-    files = files_to_upload(args.repo_dir)
-    print(f"{'would upload' if args.dry_run else 'uploading'} {len(files)} files to dataset repo {args.repo_id}:")
-    for file in files:
-        print(f"  {file.path}  ({file.size} bytes)")
+    upload = planned_upload(args.repo_dir, args.repo_id)
+    show_plan([upload], args.repo_dir, args.dry_run)
     if not args.dry_run:
-        print(push(args.repo_dir, args.repo_id, private=args.private, token=args.token))
+        from huggingface_hub import HfApi
+
+        print(send(HfApi(token=args.token), upload, "Upload MLLM-as-a-Judge dataset built by mllm-judge",
+                   private=args.private))
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from mllm_judge_tasks.demo import run_demo
+    from mllm_judge_app.demo import run_demo
 
     run_demo(args.out)
     return 0
@@ -145,13 +147,13 @@ def _leaderboard(args: argparse.Namespace) -> int:
     from mllm_judge_tasks.leaderboard.validate import validate_submission
 
     check_board_out(args.out)
-    folders = submission_folders(args.submissions_dir, official=args.official is not None)
+    folders = submission_folders(args.submissions_dir, with_papers_judges=args.papers_judges is not None)
     index = load_index(args.dataset)
-    official = []
-    if args.official:
-        from mllm_judge_tasks.leaderboard.official import official_submissions
+    from_paper = []
+    if args.papers_judges:
+        from mllm_judge_tasks.leaderboard.papers_judges import papers_judges
 
-        official, routes = official_submissions(args.official, index)
+        from_paper, routes = papers_judges(args.papers_judges, index)
         for judge, report in routes.items():
             print(f"paper's judge {judge}: {report['verdict_routes']}, {len(report['unmatched'])} records unmatched")
     submissions = []
@@ -167,7 +169,8 @@ def _leaderboard(args: argparse.Namespace) -> int:
     if taken:
         print(f"left out {len(taken)} submission(s) whose judge would share a published identity:", file=sys.stderr)
         _print_problems(taken)
-    rows = build_board(submissions, index, resamples=args.resamples, references=not args.no_references, official=official)
+    rows = build_board(submissions, index, resamples=args.resamples, references=not args.no_references,
+                       papers_judges=from_paper)
     page, hub = write_board(rows, index, args.out, benchmark_repo=args.hub_dataset, results_repo=args.hub_results)
     print(to_markdown(rows), end="")
     print(f"leaderboard: {page}")
@@ -176,12 +179,11 @@ def _leaderboard(args: argparse.Namespace) -> int:
 
 
 def _push_results(args: argparse.Namespace) -> int:
+    from mllm_judge_tasks.hub_upload import show_plan
     from mllm_judge_tasks.leaderboard.push_results import planned_uploads, push_results
 
     uploads = planned_uploads(args.board_dir)
-    print(f"{'would upload' if args.dry_run else 'uploading'} from {args.board_dir}/hub:")
-    for upload in uploads:
-        print(f"  {upload.describe()}")
+    show_plan(uploads, args.board_dir / "hub", args.dry_run)
     if not args.dry_run:
         push_results(args.board_dir, uploads, token=args.token)
     return 0
@@ -197,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     build = commands.add_parser("build", help="build the dataset repo directory (parquet per config + card)")
-    build.add_argument("release_dir", nargs="?", type=Path, help="official release directory (JSONL files + images)")
+    build.add_argument("release_dir", nargs="?", type=Path, help="the release's directory (JSONL files + images)")
     build.add_argument("--mini", action="store_true", help="build the embedded synthetic mini benchmark instead")
     build.add_argument("--out", type=Path, default=Path("mllm-judge"), help="output directory (default: ./mllm-judge)")
     build.add_argument("--skip-invalid", action="store_true", help="leave invalid records out and report them")
@@ -251,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     leaderboard.add_argument("--dataset", help=dataset_help)
     leaderboard.add_argument("--resamples", type=int, default=1000)
     leaderboard.add_argument("--no-references", action="store_true", help="leave out the reference rows")
-    leaderboard.add_argument("--official", type=Path, metavar="RELEASE_DIR",
+    leaderboard.add_argument("--papers-judges", type=Path, metavar="RELEASE_DIR",
                              help="add the paper's judges, read from the release's raw_data/step3 files")
     leaderboard.add_argument("--hub-dataset", metavar="REPO_ID",
                              help="the benchmark's Hub id the results name (default: the --dataset Hub id; a board "

@@ -1,4 +1,4 @@
-"""Use a judge backend from Python, without the lmms-eval CLI.
+"""lmms-eval requests for rows of a dataset: drive a judge backend from Python as the harness does.
 
 lmms-eval hands a chat model `Instance`s whose arguments name a document in
 `model.task_dict` and carry the task's bound `doc_to_messages`, whose Task holds
