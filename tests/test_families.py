@@ -1,30 +1,28 @@
-"""Every judge family we support, as a tiny random model, through the backend directly and the real lmms-eval CLI.
+"""Every judge family we support, as a tiny random model, through the backend directly and lmms-eval's real CLI.
 
 Directly: batched answers equal batch-1 answers on documents whose answers
 differ; constrained verdicts are valid on score, pair and batch rows; verdict
 probabilities are the same at batch 4 and batch 1 and are those of the token
-right after "Judgement: [[". Through the CLI: one task per family in
-constrained mode (the three tasks rotate over the families), a results.json
-with parse rate 1.0 and every sample logged once.
+right after "Judgement: [[". Through lmms-eval's command line (called in this
+process, see lmms_eval_run): one task per family in constrained mode (the three
+tasks rotate over the families), a results.json with parse rate 1.0 and every
+sample logged once.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import torch
 from datasets import load_dataset
 
-from mllm_judge_tasks.models import direct
+from mllm_judge_tasks import harness_requests
 from mllm_judge_tasks.models.inputs import encode, to_request
 from mllm_judge_tasks.models.loading import NotAJudgeModel, load_judge
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
+from lmms_eval_run import lmms_eval_in_process
 from tiny_models import ARCHITECTURES
 from mllm_judge_tasks.models.verdict_modes import option_token_ids
 from mllm_judge_tasks import protocol
@@ -57,7 +55,7 @@ def judge(path, batch_size: int, verdict_mode: str = "free") -> MLLMJudgeHF:
 
 
 def answers(model: MLLMJudgeHF, rows: list[dict], task: str, max_new_tokens: int = 12) -> list[str]:
-    return model.generate_until(direct.judge_requests(model, rows, task, max_new_tokens=max_new_tokens))
+    return model.generate_until(harness_requests.judge_requests(model, rows, task, max_new_tokens=max_new_tokens))
 
 
 @pytest.mark.parametrize("arch", ARCHITECTURES)
@@ -143,26 +141,19 @@ def test_phi4_multimodal_is_refused_with_a_clear_error(tmp_path):
         load_judge(str(tmp_path))
 
 
-def lmms_eval(model_path, out, task: str, env: dict) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_hf", "--model_args",
-               f"pretrained={model_path},verdict_mode=constrained,max_new_tokens=8", "--tasks", f"mllm_judge_{task}",
-               "--batch_size", "3", "--limit", str(CLI_LIMIT), "--log_samples", "--output_path", str(out)]
-    return subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=900)
-
-
 @pytest.fixture(scope="module")
 def cli_runs(tiny_model, mini_repo, tmp_path_factory) -> dict:
-    """All families' CLI runs, two at a time (each on one thread), started once for the module."""
+    """All families' runs of lmms-eval's command line, in this process (one import of lmms-eval for all)."""
     root = tmp_path_factory.mktemp("family-cli")
-    paths = {arch: tiny_model(arch) for arch in ARCHITECTURES}
-
-    def run(arch: str):
-        env = {**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(root / f"{arch}.sqlite"),
-               "OMP_NUM_THREADS": "1"}
-        return lmms_eval(paths[arch], root / arch, CLI_TASK[arch], env), root / arch
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(ARCHITECTURES, pool.map(run, ARCHITECTURES)))
+    runs = {}
+    for arch in ARCHITECTURES:
+        env = {"MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(root / f"{arch}.sqlite")}
+        args = ["--model", "mllm_judge_hf", "--model_args",
+                f"pretrained={tiny_model(arch)},verdict_mode=constrained,max_new_tokens=8",
+                "--tasks", f"mllm_judge_{CLI_TASK[arch]}", "--batch_size", "3", "--limit", str(CLI_LIMIT),
+                "--log_samples", "--output_path", str(root / arch)]
+        runs[arch] = lmms_eval_in_process(args, env), root / arch
+    return runs
 
 
 @pytest.mark.parametrize("arch", ARCHITECTURES)

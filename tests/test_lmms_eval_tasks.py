@@ -1,5 +1,6 @@
 """The real lmms-eval CLI runs our tasks over the mini benchmark with the dummy model;
-every metric is read from results.json (the CLI exits 0 even when a run crashes)."""
+every metric is read from results.json (the CLI exits 0 even when a run crashes). The CLI is called in this
+process (tests/lmms_eval_run.py), but where the test is about how a new process finds our tasks."""
 
 import json
 import os
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from lmms_eval_run import lmms_eval_in_process
 from mllm_judge_tasks.tasks import TASKS_DIR
 
 # One fixed answer that states one verdict in each of the three tasks: [[A]] after the last key for pair (no other
@@ -17,14 +19,17 @@ from mllm_judge_tasks.tasks import TASKS_DIR
 DUMMY_RESPONSE = "Ranking: A B C D. Judgement: [[A]] overall [[3]]"
 
 
-def run_lmms_eval(tmp_path: Path, mini_repo: Path, *args: str, env: dict | None = None) -> dict:
+def run_lmms_eval(tmp_path: Path, mini_repo: Path, *args: str, env: dict | None = None, new_process: bool = False,
+                  response: str = DUMMY_RESPONSE) -> dict:
+    """lmms-eval's dummy model on our tasks; in this process unless the test is about how a process starts."""
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "lmms_eval", "--model", "dummy", "--model_args", f"response={DUMMY_RESPONSE}",
-         "--output_path", str(out), "--log_samples", *args],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd=tmp_path, timeout=900,
-        env={**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), **(env or {})},
-    )
+    argv = ["--model", "dummy", "--model_args", f"response={response}", "--output_path", str(out), "--log_samples", *args]
+    env = {"MLLM_JUDGE_DATASET": str(mini_repo), **(env or {})}
+    if new_process:
+        done = subprocess.run([sys.executable, "-m", "lmms_eval", *argv], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, cwd=tmp_path, timeout=900, env={**os.environ, **env})
+    else:
+        done = lmms_eval_in_process(argv, env)
     results = sorted(out.rglob("*results.json"))
     assert results, f"no results.json; lmms-eval said:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return {"results": json.loads(results[-1].read_text()), "samples": sorted(out.rglob("*samples_*.jsonl"))}
@@ -80,7 +85,7 @@ def test_sample_lines_carry_the_parsed_verdict(group_run):
 
 def test_include_path_and_the_plugins_variable_keep_working(tmp_path, mini_repo):
     run = run_lmms_eval(tmp_path, mini_repo, "--tasks", "mllm_judge_pair_no_figure", "--include_path", str(TASKS_DIR),
-                        env={"LMMS_EVAL_PLUGINS": "mllm_judge_tasks"})
+                        env={"LMMS_EVAL_PLUGINS": "mllm_judge_tasks"}, new_process=True)
     assert run["results"]["results"]["mllm_judge_pair_no_figure"]["parse_rate,none"] == 1.0
 
 
@@ -95,17 +100,12 @@ def test_aggregations_are_registered_by_name_when_lmms_eval_starts():
 def test_judge_failures_are_their_own_reason_and_pack_refuses_them(tmp_path, mini_repo, capsys):
     """A backend that could not judge an item writes a judge-failure output (here lmms-eval's dummy model writes
     it for every item): results.json names the reason, and pack refuses the run and says how to redo only those."""
-    from mllm_judge_tasks import cli
+    from mllm_judge_app import cli
 
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "lmms_eval", "--model", "dummy", "--model_args", 'response={"mode": "judge_failed"}',
-         "--tasks", "mllm_judge_pair", "--limit", "3", "--output_path", str(out), "--log_samples"],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd=tmp_path, timeout=900,
-        env={**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo)})
-    results = sorted(out.rglob("*results.json"))
-    assert results, done.stderr[-3000:]
-    details = json.loads(results[-1].read_text())["results"]["mllm_judge_pair"]["details,none"]
+    run = run_lmms_eval(tmp_path, mini_repo, "--tasks", "mllm_judge_pair", "--limit", "3",
+                        response='{"mode": "judge_failed"}')
+    details = run["results"]["results"]["mllm_judge_pair"]["details,none"]
     assert details["no_verdict_reasons"] == {"judge failed: unknown error": 3} and details["parse_rate"] == 0.0
     assert cli.main(["submission", "pack", str(out), "--out", str(tmp_path / "sub"), "--contact", "t",
                      "--license", "MIT"]) == 1

@@ -1,23 +1,21 @@
 """A judge's numbers do not depend on which command printed them.
 
-For a free, a constrained and a probability-mode run of the whole mini benchmark through the real lmms-eval CLI,
-every metric of results.json equals the one `mllm-judge score` writes for the packed run, the leaderboard's, and
-a recomputation from the Hub per-sample rows, to 1e-12.
+For a free, a constrained and a probability-mode run of the whole mini benchmark through lmms-eval's real CLI
+(called in this process), every metric of results.json equals the one `mllm-judge score` writes for the packed
+run, the leaderboard's, and a recomputation from the Hub per-sample rows, to 1e-12.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from mllm_judge_tasks import cli
+from lmms_eval_run import lmms_eval_in_process
+from mllm_judge_app import cli
 from mllm_judge_tasks.judged import JudgedItem
 from mllm_judge_tasks.metrics.report import task_report
 from mllm_judge_tasks.protocol import HEADLINE, TASKS
@@ -29,12 +27,11 @@ AGREEMENT = ("n", "parsed", "parse_rate", "no_verdict_reasons", "average", "pool
 @pytest.fixture(scope="module", params=["free", "constrained", "probability"])
 def judged(request, tiny_model, mini_repo, tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp(f"same-{request.param}")
-    env = {**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(root / "cache.sqlite")}
-    done = subprocess.run(
-        [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_hf", "--model_args",
+    env = {"MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(root / "cache.sqlite")}
+    done = lmms_eval_in_process(
+        ["--model", "mllm_judge_hf", "--model_args",
          f"pretrained={tiny_model('llava')},verdict_mode={request.param},max_new_tokens=16", "--tasks", "mllm_judge",
-         "--batch_size", "16", "--log_samples", "--output_path", str(root / "run")],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=1500)
+         "--batch_size", "16", "--log_samples", "--output_path", str(root / "run")], env)
     results = sorted((root / "run").rglob("*results.json"))
     assert results, done.stderr[-3000:]
     submission = root / "submissions" / "tiny"

@@ -1,8 +1,10 @@
-"""`mllm_judge_vllm` through the real lmms-eval CLI on vLLM's CPU build, against `mllm_judge_hf` on the same model.
+"""`mllm_judge_vllm` on vLLM's CPU build, against `mllm_judge_hf` on the same model.
 
 Runs in the vLLM virtual environment (`bash .ci/make_vllm_venv`; the "vllm" stage of `.ci/run`); in the main
-environment, without vLLM, it is skipped with that reason. Each CLI run starts an engine (about a minute on
-a 2-core CPU), so the checks share runs.
+environment, without vLLM, it is skipped with that reason. An engine takes about a minute to start on a 2-core
+CPU, so each family's engine starts once in this process and serves every comparison (the verdict mode is read
+at each call, as lmms-eval's per-task settings are); the lmms-eval CLI runs twice (a constrained run of the three
+tasks, killed and rerun) and the server once. Every engine starts eager (no torch.compile: 50 s, not two minutes).
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ pytest.importorskip("vllm", reason="vLLM is not installed here: bash .ci/make_vl
 
 from conftest import kill_once_cached  # noqa: E402
 from tiny_models import build_llava, build_qwen2_vl  # noqa: E402
-from mllm_judge_tasks.verdicts import read_verdict_probabilities  # noqa: E402
+from mllm_judge_tasks import harness_requests  # noqa: E402
+from mllm_judge_tasks.verdicts import parse_verdict, read_verdict_probabilities  # noqa: E402
 
 LIMIT = 8
-
-
+TASKS = ("score", "pair", "batch")
 BUILDERS = {"qwen2_vl": build_qwen2_vl, "llava": build_llava}
 
 
@@ -38,76 +40,95 @@ def qwen(vllm_models):
     return vllm_models["qwen2_vl"]
 
 
-def run(backend: str, model, tasks: str, out, mini_repo, *model_args: str) -> dict[str, list[dict]]:
-    """One lmms-eval run; the logged samples per task."""
-    env = {**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(out) + ".sqlite",
-           "VLLM_CPU_KVCACHE_SPACE": "1"}
-    args = ",".join([f"pretrained={model}", "dtype=float32", "max_new_tokens=12", *model_args])
-    done = subprocess.run(
-        [sys.executable, "-m", "lmms_eval", "--model", backend, "--model_args", args, "--tasks", tasks, "--batch_size", "8",
-         "--limit", str(LIMIT), "--log_samples", "--output_path", str(out)],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=1200,
-    )
-    results = sorted(out.rglob("*results.json"))
-    assert results, done.stderr[-4000:]
-    samples = {path.name.split("_samples_")[1].removesuffix(".jsonl"): [json.loads(line) for line in path.read_text().splitlines()]
-               for path in out.rglob("*_samples_*.jsonl")}
-    return {task: sorted(rows, key=lambda row: row["doc_id"]) for task, rows in samples.items()} | {
-        "_results": json.loads(results[-1].read_text())["results"], "_stderr": done.stderr}
+@pytest.fixture(scope="module")
+def rows(mini_repo) -> dict[str, list[dict]]:
+    from datasets import load_dataset
+
+    return {task: [dict(row) for row in load_dataset(str(mini_repo), task, split="test").select(range(LIMIT))]
+            for task in TASKS}
 
 
-def texts(samples: list[dict]) -> list[str]:
-    return [row["filtered_resps"][0] for row in samples]
+@pytest.fixture(scope="module", params=list(BUILDERS))
+def engines(request, vllm_models):
+    """The family's vLLM engine and transformers backend, loaded once; pytest runs one family's tests together."""
+    from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
+    from mllm_judge_tasks.models.mllm_judge_vllm import MLLMJudgeVLLM
+
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+    path = str(vllm_models[request.param])
+    vllm = MLLMJudgeVLLM(pretrained=path, dtype="float32", use_cache=False, batch_size=8, enforce_eager=True)
+    hf = MLLMJudgeHF(pretrained=path, dtype="float32", use_cache=False, batch_size=8)
+    yield request.param, vllm, hf
+    vllm.llm.llm_engine.engine_core.shutdown()  # now, while pytest still captures its log, not at interpreter exit
 
 
-@pytest.mark.parametrize("family", BUILDERS)
-def test_free_generation_equals_the_transformers_backend(vllm_models, family, mini_repo, tmp_path):
-    ours = run("mllm_judge_vllm", vllm_models[family], "mllm_judge_pair", tmp_path / "vllm", mini_repo)
-    reference = run("mllm_judge_hf", vllm_models[family], "mllm_judge_pair", tmp_path / "hf", mini_repo)
-    assert len(set(texts(reference["mllm_judge_pair"]))) > LIMIT // 2  # documents get different answers
-    assert texts(ours["mllm_judge_pair"]) == texts(reference["mllm_judge_pair"])
-    assert f"mllm_judge_vllm: {LIMIT} requests: 0 from cache, {LIMIT} generated, 0 failed" in ours["_stderr"]
+def answers(model, rows: dict[str, list[dict]], tasks=TASKS, verdict_mode: str = "free", **settings) -> dict[str, list[str]]:
+    """Every row of `tasks` in one generate_until call (as lmms-eval hands over a run), answers per task."""
+    model.verdict_mode = verdict_mode
+    requests = [request for task in tasks
+                for request in harness_requests.judge_requests(model, rows[task], task, max_new_tokens=12, **settings)]
+    texts, by_task = iter(model.generate_until(requests)), {}
+    for task in tasks:
+        by_task[task] = [next(texts) for _ in rows[task]]
+    return by_task
 
 
-def test_constrained_mode_parses_every_verdict_of_the_three_tasks(qwen, mini_repo, tmp_path):
-    ours = run("mllm_judge_vllm", qwen, "mllm_judge", tmp_path / "vllm", mini_repo, "verdict_mode=constrained")
-    for task in ("mllm_judge_score", "mllm_judge_pair", "mllm_judge_batch"):
-        assert ours["_results"][task]["parse_rate,none"] == 1.0
-        assert ours["_results"][task]["details,none"]["n"] == LIMIT
+def test_free_generation_equals_the_transformers_backend(engines, rows):
+    _, vllm, hf = engines
+    reference = answers(hf, rows, ("pair",))["pair"]
+    assert len(set(reference)) > LIMIT // 2  # documents get different answers
+    assert answers(vllm, rows, ("pair",))["pair"] == reference
 
 
-@pytest.mark.parametrize("family", BUILDERS)
-def test_verdict_probabilities_equal_the_transformers_backend(vllm_models, family, mini_repo, tmp_path):
-    """All three tasks in one run: lmms-eval hands every request to one generate_until call, so rankings share
-    batches with score and pair items; each item takes its own mode (rankings fall back to constrained)."""
-    model = vllm_models[family]
-    ours = run("mllm_judge_vllm", model, "mllm_judge", tmp_path / "vllm", mini_repo, "verdict_mode=probability")
-    reference = run("mllm_judge_hf", model, "mllm_judge", tmp_path / "hf", mini_repo, "verdict_mode=probability")
-    for task in ("mllm_judge_score", "mllm_judge_pair"):
-        got = [read_verdict_probabilities(text)["probabilities"] for text in texts(ours[task])]
-        expected = [read_verdict_probabilities(text)["probabilities"] for text in texts(reference[task])]
+def test_verdict_probabilities_equal_the_transformers_backend(engines, rows):
+    """All three tasks in one call, so rankings share batches with score and pair items; each item takes its own
+    mode (rankings fall back to constrained)."""
+    _, vllm, hf = engines
+    ours, reference = answers(vllm, rows, verdict_mode="probability"), answers(hf, rows, verdict_mode="probability")
+    for task in ("score", "pair"):
+        got = [read_verdict_probabilities(text)["probabilities"] for text in ours[task]]
+        expected = [read_verdict_probabilities(text)["probabilities"] for text in reference[task]]
         assert expected[0] != expected[1]  # the documents are told apart
         for mine, theirs in zip(got, expected, strict=True):
             assert mine == pytest.approx(theirs, abs=1e-4)
-    for text in texts(ours["mllm_judge_batch"]):
+    for text, row in zip(ours["batch"], rows["batch"], strict=True):
         assert read_verdict_probabilities(text) is None and "\nJudgement: [[" in text  # constrained
-    assert ours["_results"]["mllm_judge_batch"]["parse_rate,none"] == 1.0
+        assert parse_verdict("batch", text, len(row["responses"])).ok
 
 
-def test_a_killed_run_resumes_from_the_cache(qwen, mini_repo, tmp_path):
-    """Kill lmms-eval once some batches are cached; the rerun generates only what is missing."""
+def test_top_k_and_top_p_are_applied_when_sampling(engines, rows):
+    """As for mllm_judge_hf (test_backend_faults): sampling at temperature 1 from a random model wanders; top_k=1
+    or a tiny top_p leave only the greedy token."""
+    _, vllm, _ = engines
+    pair = {"pair": rows["pair"][:6]}
+    greedy = answers(vllm, pair, ("pair",))
+    assert answers(vllm, pair, ("pair",), temperature=1.0) != greedy  # the check can fail: sampling differs here
+    assert answers(vllm, pair, ("pair",), temperature=1.0, top_k=1) == greedy
+    assert answers(vllm, pair, ("pair",), temperature=1.0, top_p=1e-6) == greedy
+
+
+def test_a_killed_constrained_run_resumes_from_the_cache_and_parses_every_verdict(qwen, mini_repo, tmp_path):
+    """Through the lmms-eval CLI: kill a constrained run of the three tasks once some batches are cached; the rerun
+    generates only what is missing (in batches of 30: the cache keys no batch size), and every verdict of the three
+    tasks parses. The analysis may run to 100 tokens, in batches of 2, so the first run lasts long enough to be killed."""
     cache = tmp_path / "cache.sqlite"
     env = {**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(cache), "VLLM_CPU_KVCACHE_SPACE": "1"}
     command = [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_vllm", "--model_args",
-               f"pretrained={qwen},dtype=float32,max_new_tokens=300", "--tasks", "mllm_judge_score", "--batch_size", "2",
-               "--limit", "60", "--output_path", str(tmp_path / "out")]
+               f"pretrained={qwen},dtype=float32,max_new_tokens=100,verdict_mode=constrained,enforce_eager=true",
+               "--tasks", "mllm_judge", "--batch_size", "2", "--limit", "20", "--output_path", str(tmp_path / "out")]
     kept = kill_once_cached(command, env, cache)
     assert 6 <= kept < 60
+    command[command.index("--batch_size") + 1] = "30"
     rerun = subprocess.run(command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=1200)
     counts = re.search(r"mllm_judge_vllm: 60 requests: (\d+) from cache, (\d+) generated, 0 failed; (\d+) repeated", rerun.stderr)
     assert counts, rerun.stderr[-3000:]
     from_cache, generated, repeated = map(int, counts.groups())
     assert kept <= from_cache < 60 and generated > 0 and from_cache + generated + repeated == 60
+    (results,) = (tmp_path / "out").rglob("*results.json")
+    metrics = json.loads(results.read_text())["results"]
+    for task in ("mllm_judge_score", "mllm_judge_pair", "mllm_judge_batch"):
+        assert metrics[task]["parse_rate,none"] == 1.0
+        assert metrics[task]["details,none"]["n"] == 20
 
 
 def test_the_documented_server_command_serves_our_prompts(qwen, mini_repo, tmp_path):
@@ -131,7 +152,7 @@ def test_the_documented_server_command_serves_our_prompts(qwen, mini_repo, tmp_p
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(qwen), "--host", "127.0.0.1",
-         "--port", str(port), "--dtype", "float32", "--max-model-len", "2048"],
+         "--port", str(port), "--dtype", "float32", "--max-model-len", "2048", "--enforce-eager"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1"})
     base = f"http://127.0.0.1:{port}/v1"
     try:
@@ -168,27 +189,3 @@ def test_the_documented_server_command_serves_our_prompts(qwen, mini_repo, tmp_p
         server.terminate()
         server.wait(timeout=60)
         log.close()
-
-
-def test_top_k_and_top_p_are_applied_when_sampling(qwen, mini_repo, monkeypatch):
-    """As for mllm_judge_hf (test_backend_faults): sampling at temperature 1 from a random model wanders; top_k=1
-    or a tiny top_p leave only the greedy token. One engine in this process, four calls."""
-    from datasets import load_dataset
-
-    from mllm_judge_tasks.models import direct
-    from mllm_judge_tasks.models.mllm_judge_vllm import MLLMJudgeVLLM
-
-    monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "1")
-    rows = [dict(row) for row in load_dataset(str(mini_repo), "pair", split="test").select(range(6))]
-    model = MLLMJudgeVLLM(pretrained=str(qwen), dtype="float32", use_cache=False, max_new_tokens=8)
-
-    def answers(**settings) -> list[str]:
-        return model.generate_until(direct.judge_requests(model, rows, "pair", max_new_tokens=8, **settings))
-
-    try:
-        greedy = answers()
-        assert answers(temperature=1.0) != greedy  # the check can fail: plain sampling differs from greedy here
-        assert answers(temperature=1.0, top_k=1) == greedy
-        assert answers(temperature=1.0, top_p=1e-6) == greedy
-    finally:  # stop the engine's process now, while pytest still captures its log, not at interpreter exit
-        model.llm.llm_engine.engine_core.shutdown()
