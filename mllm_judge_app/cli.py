@@ -180,10 +180,11 @@ def _leaderboard(args: argparse.Namespace) -> int:
 
 def _push_results(args: argparse.Namespace) -> int:
     from mllm_judge_tasks.hub_upload import show_plan
+    from mllm_judge_tasks.leaderboard.hub_results import HUB_FOLDER
     from mllm_judge_tasks.leaderboard.push_results import planned_uploads, push_results
 
     uploads = planned_uploads(args.board_dir)
-    show_plan(uploads, args.board_dir / "hub", args.dry_run)
+    show_plan(uploads, args.board_dir / HUB_FOLDER, args.dry_run)
     if not args.dry_run:
         push_results(args.board_dir, uploads, token=args.token)
     return 0

@@ -21,8 +21,20 @@ from mllm_judge_tasks.record_match import RowMatcher
 class BenchmarkIndex:
     items: dict[str, dict[str, BenchmarkItem]] = field(default_factory=dict)
     subsets: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # subset → task → ids
-    matchers: dict[str, RowMatcher] = field(default_factory=dict)  # task → its rows keyed for release records
     dataset: DatasetIdentity = DatasetIdentity("", "")
+    location: str = ""  # where it was read from; in memory only (pages and files name `dataset`, never a path)
+    _matchers: dict[str, RowMatcher] | None = field(default=None, repr=False)
+
+    def matchers(self) -> dict[str, RowMatcher]:
+        """Each task's rows keyed for release records. Only `--papers-judges` needs them, so they are read
+        again on first use rather than built on every scoring's path."""
+        if self._matchers is None:
+            self._matchers = {}
+            for task in self.items:
+                rows = _rows(self.location, task)
+                if rows is not None:
+                    self._matchers[task] = _matcher(task, rows)
+        return self._matchers
 
 
 def _rows(location: str, config: str):
@@ -46,11 +58,11 @@ def load_index(dataset: str | None = None) -> BenchmarkIndex:
 
 
 def _load_index(location: str) -> BenchmarkIndex:
-    index = BenchmarkIndex(dataset=dataset_identity(location))
+    index = BenchmarkIndex(dataset=dataset_identity(location), location=location)
     for task in protocol.TASKS:
         rows = _rows(location, task)
         if rows is not None:
-            index.items[task], index.matchers[task] = _items_and_matcher(task, rows)
+            index.items[task] = {row["id"]: benchmark_item(task, row) for row in rows}
         for prefix in protocol.SCORED_SUBSETS:
             subset = _rows(location, prefix + task)
             if subset is not None:
@@ -58,10 +70,8 @@ def _load_index(location: str) -> BenchmarkIndex:
     return index
 
 
-def _items_and_matcher(task: str, rows) -> tuple[dict[str, BenchmarkItem], RowMatcher]:
-    """Each row as an item, and the rows keyed for the release's judge files (`--papers-judges`); one pass."""
-    spec, items, matcher = protocol.SPECS[task], {}, RowMatcher()
+def _matcher(task: str, rows) -> RowMatcher:
+    spec, matcher = protocol.SPECS[task], RowMatcher()
     for row in rows:
-        items[row["id"]] = benchmark_item(task, row)
         matcher.add(row["id"], row["instruction_id"], spec.responders(row), spec.responses(row))
-    return items, matcher
+    return matcher

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from mllm_judge_tasks import protocol
 from mllm_judge_tasks.problems import Problem, UserError, json_object
+from mllm_judge_tasks.record_match import RowMatcher
 from mllm_judge_tasks.verdicts import parse_verdict
 
 from .benchmark_index import BenchmarkIndex
@@ -54,12 +55,12 @@ def _answers(task: str, record: dict) -> tuple[tuple[str, ...], tuple[str, ...]]
         return None, None
 
 
-def _row_id(task: str, record: dict, index: BenchmarkIndex) -> str | None:
+def _row_id(task: str, record: dict, matchers: dict[str, RowMatcher]) -> str | None:
     own = record.get({"score": "score_id", "pair": "pair_id", "batch": "id"}[task])
     own_id = protocol.row_id(task, own) if isinstance(own, int) and not isinstance(own, bool) else None
     instruction_id = record.get("id") if isinstance(record.get("id"), int) else None
     responders, responses = _answers(task, record)
-    matcher = index.matchers.get(task)
+    matcher = matchers.get(task)
     return matcher.match(instruction_id, responders, responses, own_id).row_id if matcher else None
 
 
@@ -81,6 +82,7 @@ def papers_judges(release_dir: Path, index: BenchmarkIndex) -> tuple[list[Submis
     step3 = next((release_dir / d for d in STEP3_DIRS if (release_dir / d).is_dir()), None)
     if step3 is None:
         raise UserError(f"{release_dir}: no judge outputs found (looked for {' or '.join(STEP3_DIRS)})")
+    matchers = index.matchers()
     predictions: dict[str, list[Prediction]] = defaultdict(list)
     verdicts: dict[str, dict] = defaultdict(dict)
     problems: dict[str, list[Problem]] = defaultdict(list)
@@ -99,7 +101,7 @@ def papers_judges(release_dir: Path, index: BenchmarkIndex) -> tuple[list[Submis
                     problems[judge_name(path.stem, None)].append(problem)
                     continue
                 judge = judge_name(path.stem, result.get("name"))
-                row_id = _row_id(task, record, index)
+                row_id = _row_id(task, record, matchers)
                 if row_id is None:
                     problems[judge].append(Problem(display, number, "id", "matches no dataset row"))
                     continue
