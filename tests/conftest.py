@@ -92,6 +92,12 @@ def hard_benchmark_twin() -> str:
     return json.dumps({**record, "answers": answers, "human_answer": "CBDA"}, ensure_ascii=False)
 
 
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto` (setup.cfg): one worker per core, at most 4: each holds its own tiny models and lmms-eval
+    subprocesses, so more workers than that buy memory pressure, not time."""
+    return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
 @pytest.fixture
 def real_release(tmp_path: Path) -> Path:
     """A release directory holding every record of the real excerpt, in the GitHub layout."""
@@ -105,6 +111,15 @@ def mini_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from dataset_scripts.build import build_mini
 
     return build_mini(tmp_path_factory.mktemp("mini") / "mllm-judge").out_dir
+
+
+def closed_port() -> int:
+    """A port of 127.0.0.1 that nobody listens on: a connection to it is refused."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # free once closed
 
 
 def kill_once_cached(command: list[str], env: dict, cache: Path, at_least: int = 6, timeout: float = 900) -> int:
