@@ -11,52 +11,19 @@ Run it in the vLLM environment: VLLM_CPU_KVCACHE_SPACE=1 .venv-vllm/bin/python b
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-import tempfile
-import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tiny_models: test support, not installed
+from tiny_vllm_setup import arguments, samples_per_second, tiny_qwen_and_rows
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--docs", type=int, default=64)
-    # Judges write an analysis before the verdict (the tasks allow 512 tokens); random weights never stop early.
-    parser.add_argument("--max-new-tokens", type=int, default=128)
-    parser.add_argument("--repeats", type=int, default=2)
-    args = parser.parse_args()
-    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-    workdir = Path(tempfile.mkdtemp(prefix="mllm-judge-vllm-"))
-    os.environ.setdefault("HF_HOME", str(workdir / "hf-home"))
-    os.environ["HF_HUB_OFFLINE"] = "1"
-
-    from datasets import load_dataset
+    args = arguments(__doc__, max_new_tokens=128)
+    model_dir, rows, _ = tiny_qwen_and_rows(args.docs, "mllm-judge-vllm-")
     from lmms_eval.models import get_model
 
-    from dataset_scripts.build import build_mini
-    from mllm_judge_tasks.harness_requests import judge_requests
     from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
     from mllm_judge_tasks.models.mllm_judge_vllm import MLLMJudgeVLLM
-    from tiny_models import build_qwen2_vl
-
-    model_dir = build_qwen2_vl(workdir / "qwen2_vl", width=64)
-    repo = build_mini(workdir / "mllm-judge").out_dir
-    rows = {task: load_dataset(str(repo), task, split="test").select(range(args.docs)) for task in ("score", "pair")}
 
     def speed(model, mode: str) -> float:
-        """Samples/s over the score and pair documents; cache off, de-duplication counted as work done."""
-        if hasattr(model, "verdict_mode"):
-            model.verdict_mode = mode
-        best = float("inf")
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            for task, items in rows.items():
-                model.generate_until(judge_requests(model, items, task, max_new_tokens=args.max_new_tokens))
-            best = min(best, time.perf_counter() - start)
-        return 2 * args.docs / best
+        return samples_per_second(model, rows, mode, args.max_new_tokens, args.repeats)
 
     ours = MLLMJudgeVLLM(pretrained=str(model_dir), dtype="float32", batch_size=256, use_cache=False)
     hf = MLLMJudgeHF(pretrained=str(model_dir), batch_size=8, use_cache=False)

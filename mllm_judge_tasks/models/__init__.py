@@ -5,4 +5,5 @@ name; lmms-eval's `LMMS_EVAL_PLUGINS` route requires it, and our entry point
 builds its model manifests from it.
 """
 
-AVAILABLE_MODELS: dict[str, str] = {"mllm_judge_hf": "MLLMJudgeHF", "mllm_judge_vllm": "MLLMJudgeVLLM"}
+AVAILABLE_MODELS: dict[str, str] = {"mllm_judge_hf": "MLLMJudgeHF", "mllm_judge_vllm": "MLLMJudgeVLLM",
+                                  "mllm_judge_openai": "MLLMJudgeOpenAI"}

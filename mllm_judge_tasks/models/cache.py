@@ -33,9 +33,9 @@ def image_digest(image: Image.Image) -> str:
     return digest.hexdigest()
 
 
-def request_key(model: Mapping, prompt: str, images: Iterable[Image.Image], settings: Mapping) -> str:
+def request_key(model: Mapping, prompt: str, image_digests: Iterable[str], settings: Mapping) -> str:
     payload = json.dumps(
-        {"model": model, "prompt": prompt, "images": [image_digest(i) for i in images], "settings": settings},
+        {"model": model, "prompt": prompt, "images": list(image_digests), "settings": settings},
         sort_keys=True,
         default=str,
     )

@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 from PIL import Image
+
+from .cache import image_digest
 
 
 @dataclass
@@ -19,6 +22,13 @@ class JudgeRequest:
     task: str  # "score", "pair" or "batch", from the task YAML
     answer_count: int  # responses shown: a ranking's options depend on it
     item_id: str = ""  # the row's id, for messages
+    messages: list[dict] | None = None  # for a server: the chat messages, images as placeholders in `images`' order
+    harness_task: str = ""  # the lmms-eval task asking (mllm_judge_pair, ...), for usage counts
+
+    @cached_property
+    def image_digests(self) -> list[str]:
+        """Each image's pixel digest, computed once: the cache key's part, and what groups requests sharing an image."""
+        return [image_digest(image) for image in self.images]
 
 
 def cap_pixels(image: Image.Image, max_pixels: int | None) -> Image.Image:
@@ -31,9 +41,9 @@ def cap_pixels(image: Image.Image, max_pixels: int | None) -> Image.Image:
     return image.resize((max(1, int(image.width * scale)), max(1, int(image.height * scale))), Image.BICUBIC)
 
 
-def to_request(processor, messages: list[dict], max_pixels: int | None, *, task: str, answer_count: int,
-               item_id: str = "") -> JudgeRequest:
-    """Take the images out of the content parts and render the chat template around placeholders."""
+def split_images(messages: list[dict], max_pixels: int | None) -> tuple[list[dict], list[Image.Image]]:
+    """The messages with each image part replaced by a placeholder `{"type": "image"}`, and the images in order,
+    each capped to `max_pixels`."""
     images, rendered = [], []
     for message in messages:
         content = message["content"]
@@ -51,6 +61,13 @@ def to_request(processor, messages: list[dict], max_pixels: int | None, *, task:
             else:
                 parts.append(part)
         rendered.append({**message, "content": parts})
+    return rendered, images
+
+
+def to_request(processor, messages: list[dict], max_pixels: int | None, *, task: str, answer_count: int,
+               item_id: str = "") -> JudgeRequest:
+    """Take the images out of the content parts and render the chat template around placeholders."""
+    rendered, images = split_images(messages, max_pixels)
     prompt = processor.apply_chat_template(rendered, add_generation_prompt=True, tokenize=False)
     return JudgeRequest(prompt=prompt, images=images, task=task, answer_count=answer_count, item_id=item_id)
 

@@ -1,12 +1,16 @@
 """What every judge backend does around its engine: requests in, verdict modes per item, cache, counts.
 
-An engine (transformers, vLLM) supplies a processor (chat template and
-tokenizer), an identity for the cache key and three primitives:
+An engine (transformers, vLLM, an OpenAI-compatible server) supplies a way to
+render a request (by default the processor's chat template), an identity for
+the cache key and three primitives:
 
 - `_generate`: free generation with stop strings;
 - `_choose`: after the prompt and a given continuation, one of given strings;
 - `_option_probabilities`: after the prompt and the forced opening
   "Judgement: [[", the probabilities of the options' first tokens.
+
+A primitive may put an exception in place of one item's answer (a server that
+failed one request after its retries): that item alone is a judge failure.
 
 This class turns lmms-eval's requests into rendered prompts, decides each
 item's verdict mode from its own task (probability mode falls back to
@@ -36,7 +40,11 @@ from .inputs import JudgeRequest, to_request
 from .preflight import SetupError, check_checkpoint, check_dataset, check_model_args
 from .settings import generation_settings, truthy
 
-DEFAULT_CACHE = Path(os.environ.get("MLLM_JUDGE_CACHE", Path.home() / ".cache" / "mllm-judge" / "generations.sqlite"))
+
+def default_cache() -> Path:
+    """MLLM_JUDGE_CACHE, or the user's cache folder; read when a backend starts (not at import: a process may
+    start several runs with different environments)."""
+    return Path(os.environ.get("MLLM_JUDGE_CACHE", Path.home() / ".cache" / "mllm-judge" / "generations.sqlite"))
 
 
 def protocol_task(doc_to_messages) -> str:
@@ -60,6 +68,7 @@ class JudgeBackend(lmms):
     is_simple = False
     name = "judge"
     exit_on_setup_error = False  # set when the lmms-eval CLI made the backend (see create_from_arg_string)
+    groups_images = False  # engines that reuse a shared prefix or an encoded image send such requests together
 
     @classmethod
     def create_from_arg_string(cls, arg_string: str, additional_config: dict | None = None):
@@ -83,19 +92,20 @@ class JudgeBackend(lmms):
         return [name for name, parameter in inspect.signature(cls.__init__).parameters.items()
                 if name != "self" and parameter.kind is not parameter.VAR_KEYWORD]
 
-    def __init__(self, *, pretrained: str, batch_size, max_pixels, max_new_tokens, verdict_mode: str, cache, use_cache,
+    def __init__(self, *, pretrained: str | None, batch_size, max_pixels, max_new_tokens, verdict_mode: str, cache, use_cache,
                  unknown_args: dict) -> None:
         super().__init__()
         # Everything a newcomer gets wrong is checked before any weight or dataset loads.
         check_model_args(self.name, self.model_args(), unknown_args)
         if verdict_mode not in VERDICT_MODES:
             raise SetupError(f"{self.name}: verdict_mode must be one of {', '.join(VERDICT_MODES)}, got {verdict_mode!r}")
-        check_checkpoint(self.name, pretrained)
+        if pretrained is not None:  # a server's judge has no checkpoint here
+            check_checkpoint(self.name, pretrained)
         self.batch_size_per_gpu = int(batch_size)
         self.max_pixels = int(max_pixels) if max_pixels not in (None, "None", "none") else None
         self.max_new_tokens = int(max_new_tokens) if max_new_tokens else None
         self.verdict_mode = verdict_mode
-        self.cache = GenerationCache.open_or_warn(Path(cache) if cache else DEFAULT_CACHE) if truthy(use_cache) else None
+        self.cache = GenerationCache.open_or_warn(Path(cache) if cache else default_cache()) if truthy(use_cache) else None
         self.stats = {"requests": 0, "cached": 0, "generated": 0, "failed": 0, "repeated": 0}
         # Under accelerate/torchrun every rank runs its own engine; lmms-eval gives each rank its share of documents.
         self.accelerator = Accelerator()
@@ -121,35 +131,50 @@ class JudgeBackend(lmms):
 
     # The engine's primitives ------------------------------------------------------------------------------------
 
-    def _generate(self, requests: list[JudgeRequest], settings: dict, stops: list[str]) -> list[str]:
+    def _render(self, messages: list[dict], *, task: str, answer_count: int, item_id: str) -> JudgeRequest:
+        """A document's chat messages as the engine's request: by default the processor's chat template."""
+        return to_request(self.processor, messages, self.max_pixels, task=task, answer_count=answer_count, item_id=item_id)
+
+    def _generate(self, requests: list[JudgeRequest], settings: dict, stops: list[str]) -> list[str | Exception]:
         """Free text after each prompt, cut at the first stop string."""
         raise NotImplementedError
 
-    def _choose(self, requests: list[JudgeRequest], continuations: list[str], choices: list[list[str]]) -> list[str]:
+    def _choose(self, requests: list[JudgeRequest], continuations: list[str], choices: list[list[str]]) -> list[str | Exception]:
         """After each prompt and its continuation (text the judge wrote), the choice the judge continues with."""
         raise NotImplementedError
 
-    def _option_probabilities(self, requests: list[JudgeRequest], options: list[list[str]]) -> list[list[float]]:
+    def _option_probabilities(self, requests: list[JudgeRequest], options: list[list[str]],
+                              settings: dict) -> list[list[float] | str | Exception]:
         """p(option) of each option's first token after the prompt and the forced opening "Judgement: [[",
-        renormalised over the options."""
+        renormalised over the options; or, where an engine cannot read them for an item, the judge's own text
+        under `settings` (a fallback the engine counts and reports)."""
         raise NotImplementedError
 
     # Verdict modes ----------------------------------------------------------------------------------------------
 
-    def _judge(self, requests: list[JudgeRequest], settings: dict) -> list[str]:
+    def _judge(self, requests: list[JudgeRequest], settings: dict) -> list[str | Exception]:
         """Judge texts of a batch whose items share `settings`, and so one verdict mode."""
         mode, stops = settings["verdict_mode"], settings["stop_strings"]
         if mode == "free":
             return self._generate(requests, settings, stops)
         options = [SPECS[r.task].options(r.answer_count) for r in requests]
         if mode == "probability":
-            distributions = self._option_probabilities(requests, options)
-            return [probability_output(r.task, dict(zip(names, weights)))
+            distributions = self._option_probabilities(requests, options, settings)
+            return [weights if isinstance(weights, (str, Exception)) else probability_output(r.task, dict(zip(names, weights)))
                     for r, names, weights in zip(requests, options, distributions)]
-        # Constrained: the analysis runs freely until the verdict key, then the verdict is one of the protocol's.
-        analyses = [text.rstrip() + "\n" + VERDICT_KEY for text in self._generate(requests, settings, [VERDICT_KEY, *stops])]
-        choices = [[" " + SPECS[r.task].verdict_string(option) for option in names] for r, names in zip(requests, options)]
-        return [analysis + " " + verdict.strip() for analysis, verdict in zip(analyses, self._choose(requests, analyses, choices))]
+        return self._constrained(requests, settings, stops, options)
+
+    def _constrained(self, requests: list[JudgeRequest], settings: dict, stops: list[str],
+                     options: list[list[str]]) -> list[str | Exception]:
+        """The analysis runs freely until the verdict key, then the verdict is one of the protocol's strings."""
+        texts: list[str | Exception] = list(self._generate(requests, settings, [VERDICT_KEY, *stops]))
+        written = [i for i, text in enumerate(texts) if isinstance(text, str)]
+        analyses = {i: texts[i].rstrip() + "\n" + VERDICT_KEY for i in written}
+        choices = [[" " + SPECS[requests[i].task].verdict_string(option) for option in options[i]] for i in written]
+        verdicts = self._choose([requests[i] for i in written], [analyses[i] for i in written], choices)
+        for i, verdict in zip(written, verdicts):
+            texts[i] = verdict if isinstance(verdict, Exception) else analyses[i] + " " + verdict.strip()
+        return texts
 
     def _prompt_length(self, request: JudgeRequest) -> int:
         return len(self.processor.tokenizer(request.prompt)["input_ids"])
@@ -161,12 +186,14 @@ class JudgeBackend(lmms):
         task = protocol_task(doc_to_messages)
         settings = generation_settings(gen_kwargs, task=task, verdict_mode=self.verdict_mode, max_new_tokens=self.max_new_tokens)
         try:
-            return to_request(self.processor, doc_to_messages(doc), self.max_pixels, task=task,
-                              answer_count=SPECS[task].answer_count(doc), item_id=str(doc.get("id", doc_id))), settings
+            rendered = self._render(doc_to_messages(doc), task=task, answer_count=SPECS[task].answer_count(doc),
+                                    item_id=str(doc.get("id", doc_id)))
         except (OSError, ValueError, SyntaxError) as error:  # an image that fails to decode, a bad message
             print(f"{self.name}: skipped, {task_name} doc {doc_id} ({doc.get('id')}): {type(error).__name__}: {error}",
                   file=sys.stderr)
             return failure_output(error), settings
+        rendered.harness_task = task_name
+        return rendered, settings
 
     def _cache_call(self, doing: str, call, default):
         """A cache read or write; on a fault, warn once naming the file and go on without the cache."""
@@ -178,17 +205,18 @@ class JudgeBackend(lmms):
             return default
 
     def _run_isolated(self, members: list[int], prepared: list) -> dict[int, str | Exception]:
-        """One batch; if the processor or the model fails on it, each item alone, so only a bad item is lost."""
+        """One batch; if the processor or the model fails on it, each item alone, so only a bad item is lost.
+        An item the engine reports failed (an exception in its place) is lost without a retry: the engine retried."""
         try:
-            return dict(zip(members, self._judge([prepared[i][0] for i in members], prepared[members[0]][1])))
+            answers = dict(zip(members, self._judge([prepared[i][0] for i in members], prepared[members[0]][1])))
         except Exception as error:  # a processor refusing an image, a kernel failing on one shape
-            if len(members) == 1:
-                item = prepared[members[0]][0].item_id
-                print(f"{self.name}: skipped {item}: {type(error).__name__}: {str(error)[:300]}", file=sys.stderr)
-                return {members[0]: error}
-        answers: dict[int, str | Exception] = {}
-        for i in members:
-            answers.update(self._run_isolated([i], prepared))
+            if len(members) > 1:
+                return {i: text for one in members for i, text in self._run_isolated([one], prepared).items()}
+            answers = {members[0]: error}
+        for i, text in answers.items():
+            if isinstance(text, Exception):
+                print(f"{self.name}: skipped {prepared[i][0].item_id}: {type(text).__name__}: {str(text)[:300]}",
+                      file=sys.stderr)
         return answers
 
     def generate_until(self, requests: list[Instance]) -> list[str]:
@@ -217,7 +245,7 @@ class JudgeBackend(lmms):
                 self.stats["failed"] += 1
             else:
                 keys[index] = "" if settings["temperature"] > 0 else request_key(
-                    self.model_identity, judge_request.prompt, judge_request.images, settings)
+                    self.model_identity, judge_request.prompt, judge_request.image_digests, settings)
         wanted = sorted({key for key in keys.values() if key})
         cached = self._cache_call("read", lambda: self.cache.get_many(wanted), {}) if wanted and self.cache else {}
         first_of: dict[str, int] = {}  # each distinct request is generated once, at its first index
@@ -233,9 +261,13 @@ class JudgeBackend(lmms):
         self.stats["requests"] += len(requests)
         self.stats["repeated"] += len(repeats)
         pending = [i for i in keys if answers[i] is None and i not in repeats]
-        # Longest prompts first: similar lengths share a batch (little padding) and memory peaks early.
+        # Longest prompts first: similar lengths share a batch (little padding) and memory peaks early. Engines
+        # with prefix and encoder caches take requests sharing an image (6 pairs and 4 scores per image) together.
         lengths = {i: self._prompt_length(prepared[i][0]) for i in pending}
-        pending.sort(key=lambda i: (-lengths[i], bool(prepared[i][0].images), i))
+        if self.groups_images:
+            pending.sort(key=lambda i: (prepared[i][0].image_digests, -lengths[i], i))
+        else:
+            pending.sort(key=lambda i: (-lengths[i], bool(prepared[i][0].images), i))
         lost: set[int] = set()
         progress = tqdm(total=len(pending), desc=self.name, unit="sample", disable=self.rank != 0 or not pending)
         for start in range(0, len(pending), self.batch_size):

@@ -76,5 +76,5 @@ class MLLMJudgeHF(JudgeBackend):
         prefixes = [r.prompt + continuation for r, continuation in zip(requests, continuations)]
         return choose(self.judge, prefixes, [r.images for r in requests], choices)
 
-    def _option_probabilities(self, requests: list[JudgeRequest], options: list[list[str]]) -> list[list[float]]:
+    def _option_probabilities(self, requests: list[JudgeRequest], options: list[list[str]], settings: dict) -> list[list[float]]:
         return option_probabilities(self.judge, [r.prompt for r in requests], [r.images for r in requests], options)

