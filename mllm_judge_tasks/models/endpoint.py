@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,21 +87,42 @@ def probe(base_url: str, model: str, api_key: str, timeout: float = 30.0) -> End
 
 
 def image_url(image: Image.Image) -> str:
-    """A PNG data URL: lossless, so a vLLM server sees the pixels the offline engine sees."""
+    """A PNG data URL: lossless, so a vLLM server sees the pixels the offline engine sees; the fastest compression
+    level, since the client shares the machine with the server, or the network carries little of it anyway."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def api_messages(request: JudgeRequest, prefill: str | None = None) -> list[dict]:
-    """The request's chat messages with its images as data URLs (in place of the placeholders), and optionally an
-    assistant turn the judge continues."""
-    images = iter(request.images)
+class ImageURLs:
+    """Data URLs of the images lately sent, by pixel digest: an image serves 6 pairs and 4 scores, sent side by
+    side, and a constrained item sends it twice; each is encoded once while it is among the last `size`."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._urls: OrderedDict[str, str] = OrderedDict()
+
+    def of(self, request: JudgeRequest) -> list[str]:
+        urls = []
+        for digest, image in zip(request.image_digests, request.images):
+            if digest not in self._urls:
+                self._urls[digest] = image_url(image)
+                if len(self._urls) > self.size:
+                    self._urls.popitem(last=False)
+            self._urls.move_to_end(digest)
+            urls.append(self._urls[digest])
+        return urls
+
+
+def api_messages(request: JudgeRequest, urls: list[str], prefill: str | None = None) -> list[dict]:
+    """The request's chat messages with its images' data URLs (`urls`, in order) in place of the placeholders, and
+    optionally an assistant turn the judge continues."""
+    images = iter(urls)
     messages = []
     for message in request.messages or []:
         content = message["content"]
         if not isinstance(content, str):
-            content = [{"type": "image_url", "image_url": {"url": image_url(next(images))}} if part.get("type") == "image"
+            content = [{"type": "image_url", "image_url": {"url": next(images)}} if part.get("type") == "image"
                        else part for part in content]
         messages.append({**message, "content": content})
     if prefill is not None:

@@ -26,7 +26,7 @@ from lmms_eval.models.model_utils.usage_metrics import log_usage
 
 from mllm_judge_tasks.protocol import VERDICT_KEY, VERDICT_OPENING
 
-from .endpoint import GENERIC, ROUTES, VLLM, api_messages, local_weights, probe, schema_answer, verdict_schema
+from .endpoint import GENERIC, ROUTES, VLLM, ImageURLs, api_messages, local_weights, probe, schema_answer, verdict_schema
 from .fingerprint import fingerprint
 from .inputs import JudgeRequest, cut_at_stop, split_images
 from .judge_backend import JudgeBackend
@@ -77,6 +77,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
             self.routes.update(free=ROUTES[GENERIC]["free"], probability=ROUTES[GENERIC]["probability"])
         self.tokens = (0, 0)  # prompt and completion tokens the server reported, this run
         self.fallbacks = 0
+        self._image_urls = ImageURLs()
         weights = local_weights(self.endpoint.weights)
         self.model_identity = {
             "engine": "openai-compatible", "model": model, "served": self.endpoint.weights, "revision": revision,
@@ -113,6 +114,9 @@ class MLLMJudgeOpenAI(JudgeBackend):
 
     def _prompt_length(self, request: JudgeRequest) -> int:
         return len(request.prompt)
+
+    def _messages(self, request: JudgeRequest, prefill: str | None = None) -> list[dict]:
+        return api_messages(request, self._image_urls.of(request), prefill)
 
     # Sending ----------------------------------------------------------------------------------------------------
 
@@ -168,11 +172,11 @@ class MLLMJudgeOpenAI(JudgeBackend):
 
     def _generate(self, requests: list[JudgeRequest], settings: dict, stops: list[str]) -> list[str | Exception]:
         body = self._sampling(settings, stops)
-        responses = self._send(requests, [{"messages": api_messages(r), **body} for r in requests], settings["verdict_mode"])
+        responses = self._send(requests, [{"messages": self._messages(r), **body} for r in requests], settings["verdict_mode"])
         return [response if isinstance(response, Exception) else self._text(response, stops) for response in responses]
 
     def _choose(self, requests: list[JudgeRequest], continuations: list[str], choices: list[list[str]]) -> list[str | Exception]:
-        bodies = [{"messages": api_messages(r, prefill=continuation), "max_tokens": 64, "temperature": 0,
+        bodies = [{"messages": self._messages(r, prefill=continuation), "max_tokens": 64, "temperature": 0,
                    "extra_body": {"continue_final_message": True, "add_generation_prompt": False,
                                   "structured_outputs": {"choice": strings}}}
                   for r, continuation, strings in zip(requests, continuations, choices)]
@@ -187,7 +191,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
         from mllm_judge_tasks.protocol import SPECS
 
         body = {key: value for key, value in self._sampling(settings, stops).items() if key != "stop"}
-        bodies = [{"messages": api_messages(r), **body,
+        bodies = [{"messages": self._messages(r), **body,
                    "response_format": verdict_schema([SPECS[r.task].verdict_string(o) for o in names])}
                   for r, names in zip(requests, options)]
         texts: list[str | Exception] = []
@@ -207,7 +211,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
         if self.routes["probability"] != ROUTES[VLLM]["probability"]:
             return self._probabilities_from_top_logprobs(requests, options, settings)
         option_ids = [option_token_ids(self.tokenizer, names) for names in options]
-        bodies = [{"messages": api_messages(r, prefill=VERDICT_OPENING), "max_tokens": 1, "temperature": 0,
+        bodies = [{"messages": self._messages(r, prefill=VERDICT_OPENING), "max_tokens": 1, "temperature": 0,
                    "logprobs": True, "extra_body": {"continue_final_message": True, "add_generation_prompt": False,
                                                     "logprob_token_ids": ids, "return_tokens_as_token_ids": True}}
                   for r, ids in zip(requests, option_ids)]
@@ -229,7 +233,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
         stops = settings["stop_strings"]
         body = {**self._sampling(settings, stops), "logprobs": True, "top_logprobs": GENERIC_TOP_LOGPROBS}
         results: list = []
-        sent = self._send(requests, [{"messages": api_messages(r), **body} for r in requests], "probability")
+        sent = self._send(requests, [{"messages": self._messages(r), **body} for r in requests], "probability")
         for names, response in zip(options, sent):
             if isinstance(response, Exception):
                 results.append(response)
