@@ -108,6 +108,16 @@ def test_a_submission_cannot_claim_a_reserved_role(tmp_path, index):
         # Parseable, yet deep enough to exhaust the recursion of any code that walks it later (the redaction did).
         ('{"parameters": ' + '{"a": ' * 500 + "1" + "}" * 501, None, "nested deeper than 64 levels"),
         ('{"date": "2026-11-24 and then some"}', "date", "is not an ISO date"),
+        ('{"usage": [1, 2]}', "usage", "expected dict, got list"),
+        ('{"usage": {"verdicts": 10, "prompt_tokens": 5}}', "usage", "expected exactly the keys verdicts, "),
+        ('{"usage": {"verdicts": true, "prompt_tokens": 5, "completion_tokens": 1, "price_in": 1, "price_out": 2}}',
+         "usage", "verdicts: expected a whole number"),
+        ('{"usage": {"verdicts": 10, "prompt_tokens": -5, "completion_tokens": 1, "price_in": 1, "price_out": 2}}',
+         "usage", "prompt_tokens: expected a whole number from 0"),
+        ('{"usage": {"verdicts": 10, "prompt_tokens": 5, "completion_tokens": 1, "price_in": "1", "price_out": 2}}',
+         "usage", "price_in: expected null or a price"),
+        ('{"usage": {"verdicts": 10, "prompt_tokens": 5, "completion_tokens": 1, "price_in": 1, "price_out": 1e300}}',
+         "usage", "price_out: expected null or a price"),
     ],
 )
 def test_metadata_is_strict_json(tmp_path, index, raw, field, message):

@@ -51,6 +51,47 @@ def test_pack_redacts_model_arguments_named_like_secrets(run_dir, tmp_path):
     assert f"access_key={REDACTED}" in args and f"auth={REDACTED}" in args and "max_new_tokens=8" in args
 
 
+def test_pack_copies_the_runs_tokens_and_prices_and_the_page_shows_the_cost(run_dir, tmp_path, hand_dataset):
+    """A run that logged its tokens (lmms-eval's `usage`, as mllm_judge_openai writes it: one record per verdict)
+    and named its prices: pack copies them; the judge's page shows the cost per 1,000 verdicts. The dummy model
+    logs no usage, so the run folder's results.json gets the block mllm_judge_openai's runs have."""
+    from mllm_judge_tasks.leaderboard.usage import cost_per_1000_verdicts
+
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    (results,) = run.rglob("*results.json")
+    written = json.loads(results.read_text())
+    assert "usage" not in written or not written["usage"]  # what the dummy model logs: nothing
+    written["usage"] = {"total": {"input_tokens": 40_000, "output_tokens": 2_000, "reasoning_tokens": 0,
+                                  "total_tokens": 42_000, "n_api_calls": 4}}
+    written["config"]["model_args"] += ",price_in=2.5,price_out=10"
+    results.write_text(json.dumps(written))
+    assert pack(run, tmp_path / "sub") == 0
+    usage = json.loads((tmp_path / "sub" / "metadata.json").read_text())["usage"]
+    assert usage == {"verdicts": 4, "prompt_tokens": 40_000, "completion_tokens": 2_000, "price_in": 2.5, "price_out": 10.0}
+    assert cost_per_1000_verdicts(usage) == pytest.approx(1000 * (40_000 * 2.5 + 2_000 * 10) / 1e6 / 4)  # $30
+    assert cost_per_1000_verdicts({**usage, "price_out": None}) is None  # a price nobody gave: no cost
+    assert pack(run_dir, tmp_path / "plain") == 0  # a run without usage: none in the metadata
+    assert "usage" not in json.loads((tmp_path / "plain" / "metadata.json").read_text())
+
+
+def test_the_judges_page_shows_the_cost_per_1000_verdicts(tmp_path, hand_dataset):
+    from hand_made import METADATA, hand_submission, run_cli
+
+    usage = {"verdicts": 4, "prompt_tokens": 40_000, "completion_tokens": 2_000, "price_in": 2.5, "price_out": 10}
+    hand_submission(tmp_path / "subs" / "priced", metadata={**METADATA, "judge_model": "priced", "usage": usage})
+    hand_submission(tmp_path / "subs" / "unpriced", metadata={**METADATA, "judge_model": "unpriced",
+                                                              "usage": {**usage, "price_in": None}})
+    done = run_cli("leaderboard", str(tmp_path / "subs"), "--out", str(tmp_path / "board"), "--resamples", "20",
+                   dataset=hand_dataset)
+    assert done.returncode == 0, done.stderr
+    pages = {path.stem: path.read_text() for path in (tmp_path / "board" / "judges").glob("*.html")}
+    (priced,) = [page for name, page in pages.items() if "priced" in name and "unpriced" not in name]
+    (unpriced,) = [page for name, page in pages.items() if "unpriced" in name]
+    assert '<p id="cost">Cost: <strong>30</strong> per 1,000 verdicts' in priced
+    assert 'id="cost"' not in unpriced and "prompt_tokens" in unpriced  # the usage shown, no cost made up
+
+
 def damage_samples(run: Path, change) -> None:
     (path,) = run.rglob("*_samples_mllm_judge_pair.jsonl")
     path.write_bytes(change(path.read_bytes()))

@@ -242,6 +242,8 @@ def test_lmms_eval_through_the_server_parses_every_verdict_and_writes_no_key(eng
     from lmms_eval_run import lmms_eval_in_process
     from openai_proxy import Proxy
 
+    from mllm_judge_app import cli
+
     family = engines[0]
     secret = "sk-test-" + "7" * 24
     proxy = Proxy(served)
@@ -252,7 +254,7 @@ def test_lmms_eval_through_the_server_parses_every_verdict_and_writes_no_key(eng
             out = tmp_path / mode
             run = lmms_eval_in_process(["--model", "mllm_judge_openai", "--model_args",
                                   f"base_url={proxy.url},model={vllm_models[family]},verdict_mode={mode},"
-                                  "api_key_env=JUDGE_KEY,max_new_tokens=24",
+                                  "api_key_env=JUDGE_KEY,max_new_tokens=24,price_in=1.5,price_out=6",
                                   "--tasks", "mllm_judge", "--limit", str(LIMIT), "--log_samples", "--output_path", str(out)], env)
             assert run.returncode == 0, run.stderr[-3000:]
             (results,) = out.rglob("*results.json")
@@ -264,6 +266,14 @@ def test_lmms_eval_through_the_server_parses_every_verdict_and_writes_no_key(eng
             routes = {"constrained": "mllm_judge_openai constrained: prefill + structured_outputs choice",
                       "probability": "mllm_judge_openai probability: prefill + logprob_token_ids"}
             assert written["usage"]["by_source"][routes[mode]]["n_api_calls"] > 0, written["usage"]["by_source"]
+            # one usage record per verdict generated (cached and repeated ones cost nothing)
+            generated = int(re.search(r"mllm_judge_openai: \d+ requests: \d+ from cache, (\d+) generated", run.stderr)[1])
+            assert written["usage"]["total"]["n_api_calls"] == generated > 0
+            if mode == "constrained":
+                assert cli.main(["submission", "pack", str(out), "--out", str(tmp_path / "sub"), "--contact", "me@example.org",
+                                 "--license", "MIT"]) == 0
+                usage = json.loads((tmp_path / "sub" / "metadata.json").read_text())["usage"]
+                assert usage["verdicts"] == generated and (usage["price_in"], usage["price_out"]) == (1.5, 6.0)
             if mode == "probability":
                 for task in ("score", "pair"):
                     (samples,) = out.rglob(f"*samples_mllm_judge_{task}.jsonl")

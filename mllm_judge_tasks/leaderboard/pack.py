@@ -22,6 +22,7 @@ from mllm_judge_tasks.verdicts import judge_failure
 from mllm_judge_tasks.redaction import redact_model_args
 
 from .submission import write_submission
+from .usage import usage_from_run
 
 SHOWN_FAILURES = 20
 
@@ -66,15 +67,15 @@ def _latest_run(run_dir: Path, files: dict) -> tuple[dict, str]:
     return runs[stamp], stamp
 
 
-def _run_config(run_dir: Path, stamp: str) -> dict:
-    """The `config` of the run's results.json (its model and arguments), or {} when the run wrote none."""
+def _run_results(run_dir: Path, stamp: str) -> dict:
+    """The run's results.json (its `config`: model and arguments; its `usage`), or {} when the run wrote none."""
     results = sorted(run_dir.rglob(f"{stamp}_results.json")) or sorted(run_dir.rglob("*results.json"))
     if not results:
         return {}
-    config = _json(results[-1].read_bytes(), results[-1], None).get("config", {})
-    if not isinstance(config, dict):
-        raise UserError(f"{results[-1]}: field 'config': expected an object, got {type(config).__name__}")
-    return config
+    written = _json(results[-1].read_bytes(), results[-1], None)
+    if not isinstance(written.get("config", {}), dict):
+        raise UserError(f"{results[-1]}: field 'config': expected an object, got {type(written['config']).__name__}")
+    return written
 
 
 def _samples(path: Path):
@@ -108,7 +109,8 @@ def pack_run(run_dir: Path, out: Path, *, contact: str, license: str, judge_mode
     settings = {match.group(2) or "plain" for match in files.values() if match.group(2) != "swap"}
     if len(settings) > 1:
         raise UserError(f"{run_dir}: samples of several judge settings ({', '.join(sorted(settings))}); pack one setting per submission")
-    config = _run_config(run_dir, stamp)
+    results = _run_results(run_dir, stamp)
+    config = results.get("config", {})
     model_args = _model_args(str(config.get("model_args", "")))
     lines, failed = [], []
     for path, match in files.items():
@@ -142,4 +144,7 @@ def pack_run(run_dir: Path, out: Path, *, contact: str, license: str, judge_mode
         "contact": contact,
         "license": license,
     }
+    usage = usage_from_run(results, model_args)
+    if usage is not None:  # a run that logged its tokens (mllm_judge_openai, lmms-eval's API models)
+        metadata["usage"] = usage
     return write_submission(out, metadata, lines)

@@ -29,6 +29,7 @@ from .plots import all_charts
 from mllm_judge_tasks.files import write_text_atomic
 
 from .table import number_text, rank_text, to_csv, to_json, to_markdown
+from .usage import cost_per_1000_verdicts
 
 
 def _cells(row: Row) -> list[dict]:
@@ -97,7 +98,7 @@ def _flatten(figures: dict, prefix: str = "") -> list[tuple[str, str]]:
     return lines
 
 
-SHOWN_METADATA = ("judge_model", "revision", "parameters", "judge_setting", "date", "license")
+SHOWN_METADATA = ("judge_model", "revision", "parameters", "judge_setting", "date", "license", "usage")
 
 
 def _task_section(task: str, result: TaskResult) -> dict:
@@ -128,8 +129,10 @@ def render_judge_page(row: Row, dataset: str, revision: str) -> str:
     shown = [(key, "not given" if metadata[key] is None else metadata[key] if isinstance(metadata[key], str)
               else json.dumps(metadata[key], indent=1, ensure_ascii=False))
              for key in SHOWN_METADATA if key in metadata]
+    cost = cost_per_1000_verdicts(metadata.get("usage"))
     return _template("judge.html").render(
         name=row.name, role=row.role, dataset=dataset, revision=revision, metadata=shown,
+        cost=None if cost is None else f"{cost:.4g}",
         tasks=[_task_section(task, row.report.tasks[task]) for task in protocol.TASKS if task in row.report.tasks],
     )
 

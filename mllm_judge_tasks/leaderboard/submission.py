@@ -28,6 +28,8 @@ from mllm_judge_tasks.problems import Problem, UserError, json_object
 from mllm_judge_tasks.protocol import ORDERS, ORIGINAL, SWAPPED
 from mllm_judge_tasks.prompts import SETTINGS
 
+from .usage import usage_problem
+
 PREDICTIONS = "predictions.jsonl"
 METADATA = "metadata.json"
 MAX_PREDICTIONS_BYTES = 512 * 2**20
@@ -45,6 +47,7 @@ METADATA_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "date": ((str,), True),
     "contact": ((str,), True),
     "license": ((str,), True),
+    "usage": ((dict,), False),  # tokens and prices of the run (usage.py); pack writes it when the run logged them
 }
 
 
@@ -139,6 +142,8 @@ def _read_metadata(directory: Path, submission: Submission) -> None:
             problems.append(Problem(METADATA, None, name, f"expected {expected}, got {type(value).__name__}"))
         else:
             _metadata_text(name, value, problems)
+    if isinstance(metadata.get("usage"), dict) and (problem := usage_problem(metadata["usage"])):
+        problems.append(Problem(METADATA, None, "usage", problem))
     setting = metadata.get("judge_setting")
     if isinstance(setting, str) and setting.strip() and setting not in SETTINGS:
         problems.append(Problem(METADATA, None, "judge_setting", f"{setting[:80]!r} is not one of {', '.join(SETTINGS)}"))

@@ -120,9 +120,9 @@ class MLLMJudgeOpenAI(JudgeBackend):
 
     # Sending ----------------------------------------------------------------------------------------------------
 
-    def _send(self, requests: list[JudgeRequest], bodies: list[dict], mode: str) -> list:
+    def _send(self, requests: list[JudgeRequest], bodies: list[dict]) -> list:
         """Every body at once, at most `max_concurrency` in flight; a failed request's exception in its place.
-        Tokens are logged per task and per route (`mode`'s), which lmms-eval writes into results.json's "usage"."""
+        The tokens each request spent are added to its item's (see `_judge`)."""
         from openai import APIError, AsyncOpenAI
 
         async def run() -> list:
@@ -142,9 +142,22 @@ class MLLMJudgeOpenAI(JudgeBackend):
             if not isinstance(response, Exception) and response.usage is not None:
                 spent = (response.usage.prompt_tokens or 0, response.usage.completion_tokens or 0)
                 self.tokens = (self.tokens[0] + spent[0], self.tokens[1] + spent[1])
-                log_usage(self.endpoint.model, request.harness_task or None, input_tokens=spent[0],
-                          output_tokens=spent[1], source=f"{self.name} {mode}: {self.routes[mode]}")
+                item = self._spent.setdefault(id(request), [0, 0])
+                item[0], item[1] = item[0] + spent[0], item[1] + spent[1]
         return responses
+
+    def _judge(self, requests: list[JudgeRequest], settings: dict) -> list[str | Exception]:
+        """The batch's verdicts; then one usage record per verdict (its requests' tokens together, under its mode's
+        route), which lmms-eval sums into results.json's `usage`: per task, per route, and so per verdict."""
+        self._spent: dict[int, list[int]] = {}
+        texts = super()._judge(requests, settings)
+        mode = settings["verdict_mode"]
+        for request, text in zip(requests, texts):
+            if not isinstance(text, Exception):
+                prompt, completion = self._spent.get(id(request), (0, 0))
+                log_usage(self.endpoint.model, request.harness_task or None, input_tokens=prompt,
+                          output_tokens=completion, source=f"{self.name} {mode}: {self.routes[mode]}")
+        return texts
 
     def _sampling(self, settings: dict, stops: list[str]) -> dict:
         body = {"max_tokens": settings["max_new_tokens"], "temperature": settings["temperature"]}
@@ -172,7 +185,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
 
     def _generate(self, requests: list[JudgeRequest], settings: dict, stops: list[str]) -> list[str | Exception]:
         body = self._sampling(settings, stops)
-        responses = self._send(requests, [{"messages": self._messages(r), **body} for r in requests], settings["verdict_mode"])
+        responses = self._send(requests, [{"messages": self._messages(r), **body} for r in requests])
         return [response if isinstance(response, Exception) else self._text(response, stops) for response in responses]
 
     def _choose(self, requests: list[JudgeRequest], continuations: list[str], choices: list[list[str]]) -> list[str | Exception]:
@@ -181,7 +194,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
                                   "structured_outputs": {"choice": strings}}}
                   for r, continuation, strings in zip(requests, continuations, choices)]
         return [response if isinstance(response, Exception) else response.choices[0].message.content or ""
-                for response in self._send(requests, bodies, "constrained")]
+                for response in self._send(requests, bodies)]
 
     def _constrained(self, requests: list[JudgeRequest], settings: dict, stops: list[str],
                      options: list[list[str]]) -> list[str | Exception]:
@@ -195,7 +208,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
                    "response_format": verdict_schema([SPECS[r.task].verdict_string(o) for o in names])}
                   for r, names in zip(requests, options)]
         texts: list[str | Exception] = []
-        for response in self._send(requests, bodies, "constrained"):
+        for response in self._send(requests, bodies):
             if isinstance(response, Exception):
                 texts.append(response)
                 continue
@@ -216,7 +229,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
                                                     "logprob_token_ids": ids, "return_tokens_as_token_ids": True}}
                   for r, ids in zip(requests, option_ids)]
         distributions = []
-        for ids, response in zip(option_ids, self._send(requests, bodies, "probability")):
+        for ids, response in zip(option_ids, self._send(requests, bodies)):
             if isinstance(response, Exception):
                 distributions.append(response)
                 continue
@@ -233,7 +246,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
         stops = settings["stop_strings"]
         body = {**self._sampling(settings, stops), "logprobs": True, "top_logprobs": GENERIC_TOP_LOGPROBS}
         results: list = []
-        sent = self._send(requests, [{"messages": self._messages(r), **body} for r in requests], "probability")
+        sent = self._send(requests, [{"messages": self._messages(r), **body} for r in requests])
         for names, response in zip(options, sent):
             if isinstance(response, Exception):
                 results.append(response)
