@@ -78,6 +78,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
         self.tokens = (0, 0)  # prompt and completion tokens the server reported, this run
         self.fallbacks = 0
         self._image_urls = ImageURLs()
+        self._spent: dict[int, list[int]] = {}  # tokens per item of the batch being judged (see _judge)
         weights = local_weights(self.endpoint.weights)
         self.model_identity = {
             "engine": "openai-compatible", "model": model, "served": self.endpoint.weights, "revision": revision,
@@ -149,7 +150,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
     def _judge(self, requests: list[JudgeRequest], settings: dict) -> list[str | Exception]:
         """The batch's verdicts; then one usage record per verdict (its requests' tokens together, under its mode's
         route), which lmms-eval sums into results.json's `usage`: per task, per route, and so per verdict."""
-        self._spent: dict[int, list[int]] = {}
+        self._spent = {}
         texts = super()._judge(requests, settings)
         mode = settings["verdict_mode"]
         for request, text in zip(requests, texts):
