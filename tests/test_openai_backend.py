@@ -29,7 +29,7 @@ def test_probabilities_are_read_at_the_token_after_the_verdict_opening():
     from openai.types.chat.chat_completion import ChoiceLogprobs
     from openai.types.chat.chat_completion_token_logprob import ChatCompletionTokenLogprob, TopLogprob
 
-    from mllm_judge_tasks.models.mllm_judge_openai import verdict_token_weights
+    from mllm_judge_tasks.models.endpoint import verdict_token_weights
 
     def answer(tokens: list[str], tops: dict[str, float]) -> ChoiceLogprobs:
         entries = [ChatCompletionTokenLogprob(token=token, logprob=math.log(0.9), top_logprobs=[

@@ -19,12 +19,15 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from PIL import Image
+
+from mllm_judge_tasks.protocol import VERDICT_KEY
 
 from .inputs import JudgeRequest
 from .preflight import SetupError
@@ -149,3 +152,21 @@ def local_weights(name: str | None) -> Path | None:
     """The served weights' folder when it is on this machine (a test, a server on the same node)."""
     path = Path(name) if name else None
     return path if path is not None and (path / "config.json").is_file() else None
+
+
+def verdict_token_weights(logprobs, names: list[str]) -> list[float] | None:
+    """The options' probabilities at the first token after "[[" that follows the verdict key, renormalised; None
+    where there is no such token or no option among its top tokens."""
+    if logprobs is None or not logprobs.content:
+        return None
+    tail, after_key = "", False  # the last characters written, and whether the verdict key was among them
+    for entry in logprobs.content:
+        if after_key and tail.rstrip().endswith("[["):
+            listed: dict[str, float] = {}
+            for top in entry.top_logprobs:
+                listed.setdefault(top.token.strip(), math.exp(top.logprob))
+            weights = [listed.get(name, 0.0) for name in names]
+            return [weight / sum(weights) for weight in weights] if sum(weights) > 0 else None
+        tail = (tail + entry.token)[-64:]
+        after_key = after_key or VERDICT_KEY in tail
+    return None

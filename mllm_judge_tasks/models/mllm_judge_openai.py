@@ -21,12 +21,14 @@ import json
 import math
 import os
 import sys
+import weakref
 
 from lmms_eval.models.model_utils.usage_metrics import log_usage
 
 from mllm_judge_tasks.protocol import VERDICT_KEY, VERDICT_OPENING
 
-from .endpoint import GENERIC, ROUTES, VLLM, ImageURLs, api_messages, local_weights, probe, schema_answer, verdict_schema
+from .endpoint import (GENERIC, ROUTES, VLLM, ImageURLs, api_messages, local_weights, probe, schema_answer,
+                       verdict_schema, verdict_token_weights)
 from .fingerprint import fingerprint
 from .inputs import JudgeRequest, cut_at_stop, split_images
 from .judge_backend import JudgeBackend
@@ -79,6 +81,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
         self.fallbacks = 0
         self._image_urls = ImageURLs()
         self._spent: dict[int, list[int]] = {}  # tokens per item of the batch being judged (see _judge)
+        self._openai = None  # the client, made on the first request (see _client)
         weights = local_weights(self.endpoint.weights)
         self.model_identity = {
             "engine": "openai-compatible", "model": model, "served": self.endpoint.weights, "revision": revision,
@@ -121,22 +124,35 @@ class MLLMJudgeOpenAI(JudgeBackend):
 
     # Sending ----------------------------------------------------------------------------------------------------
 
+    def _client(self):
+        """One client and event loop for the run: its connections are kept between batches. Both are closed when
+        the backend goes away or the process ends."""
+        if self._openai is None:
+            from openai import AsyncOpenAI
+
+            self._loop = asyncio.new_event_loop()
+            self._openai = AsyncOpenAI(base_url=self.endpoint.base_url, api_key=self._api_key, timeout=self.timeout,
+                                       max_retries=self.max_retries)
+            weakref.finalize(self, _close, self._loop, self._openai)
+        return self._openai
+
     def _send(self, requests: list[JudgeRequest], bodies: list[dict]) -> list:
         """Every body at once, at most `max_concurrency` in flight; a failed request's exception in its place.
         The tokens each request spent are added to its item's (see `_judge`)."""
-        from openai import APIError, AsyncOpenAI
+        from openai import APIError
+
+        client = self._client()
 
         async def run() -> list:
             limit = asyncio.Semaphore(self.max_concurrency)
-            async with AsyncOpenAI(base_url=self.endpoint.base_url, api_key=self._api_key, timeout=self.timeout,
-                                   max_retries=self.max_retries) as client:
-                async def one(body: dict):
-                    async with limit:
-                        return await client.chat.completions.create(model=self.endpoint.model, **body)
 
-                return await asyncio.gather(*(one(body) for body in bodies), return_exceptions=True)
+            async def one(body: dict):
+                async with limit:
+                    return await client.chat.completions.create(model=self.endpoint.model, **body)
 
-        responses = asyncio.run(run())
+            return await asyncio.gather(*(one(body) for body in bodies), return_exceptions=True)
+
+        responses = self._loop.run_until_complete(run())
         for request, response in zip(requests, responses):
             if isinstance(response, Exception) and not isinstance(response, (APIError, ValueError)):
                 raise response  # a fault of ours, not the server's: not an item's failure
@@ -271,19 +287,6 @@ class MLLMJudgeOpenAI(JudgeBackend):
         return answers
 
 
-def verdict_token_weights(logprobs, names: list[str]) -> list[float] | None:
-    """The options' probabilities at the first token after "[[" that follows the verdict key, renormalised; None
-    where there is no such token or no option among its top tokens."""
-    if logprobs is None or not logprobs.content:
-        return None
-    tail, after_key = "", False  # the last characters written, and whether the verdict key was among them
-    for entry in logprobs.content:
-        if after_key and tail.rstrip().endswith("[["):
-            listed: dict[str, float] = {}
-            for top in entry.top_logprobs:
-                listed.setdefault(top.token.strip(), math.exp(top.logprob))
-            weights = [listed.get(name, 0.0) for name in names]
-            return [weight / sum(weights) for weight in weights] if sum(weights) > 0 else None
-        tail = (tail + entry.token)[-64:]
-        after_key = after_key or VERDICT_KEY in tail
-    return None
+def _close(loop: asyncio.AbstractEventLoop, client) -> None:
+    loop.run_until_complete(client.close())
+    loop.close()
