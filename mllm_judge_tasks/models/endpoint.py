@@ -21,7 +21,7 @@ import io
 import json
 import math
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -51,7 +51,6 @@ class Endpoint:
     kind: str  # VLLM or GENERIC
     version: str | None = None
     weights: str | None = None  # the served model's `root` (a vLLM server names the folder or Hub id it loaded)
-    routes: dict = field(default_factory=dict)
 
 
 def _get_json(url: str, headers: dict, timeout: float):
@@ -86,7 +85,7 @@ def probe(base_url: str, model: str, api_key: str, timeout: float = 30.0) -> End
     kind = VLLM if is_vllm else GENERIC
     root = cards.get(model, {}).get("root")
     return Endpoint(base_url=base, model=model, kind=kind, version=version.get("version") if is_vllm else None,
-                    weights=root if isinstance(root, str) else None, routes=dict(ROUTES[kind]))
+                    weights=root if isinstance(root, str) else None)
 
 
 def image_url(image: Image.Image) -> str:

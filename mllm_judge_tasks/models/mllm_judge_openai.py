@@ -74,7 +74,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
         self.prices = (float(price_in) if price_in else None, float(price_out) if price_out else None)
         self.endpoint = probe(base_url, model, self._api_key)
         self.tokenizer = self._tokenizer(tokenizer)
-        self.routes = dict(self.endpoint.routes)
+        self.routes = dict(ROUTES[self.endpoint.kind])  # printed, counted in results.json, part of the cache key
         if self.endpoint.kind == VLLM and self.tokenizer is None:  # token ids need the checkpoint's tokenizer
             self.routes.update(free=ROUTES[GENERIC]["free"], probability=ROUTES[GENERIC]["probability"])
         self.tokens = (0, 0)  # prompt and completion tokens the server reported, this run
@@ -194,7 +194,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
         `mllm_judge_vllm` decodes (the server's own text can end differently on a partial character)."""
         choice = response.choices[0]
         ids = getattr(choice, "token_ids", None)
-        if self.routes["free"] == ROUTES[VLLM]["free"] and ids is not None:
+        if self.tokenizer is not None and ids is not None:
             return cut_at_stop(self.tokenizer.decode(ids, skip_special_tokens=True), stops)
         return cut_at_stop(choice.message.content or "", stops)
 
@@ -238,7 +238,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
         return texts
 
     def _option_probabilities(self, requests: list[JudgeRequest], options: list[list[str]], settings: dict) -> list:
-        if self.routes["probability"] != ROUTES[VLLM]["probability"]:
+        if self.tokenizer is None:
             return self._probabilities_from_top_logprobs(requests, options, settings)
         option_ids = [option_token_ids(self.tokenizer, names) for names in options]
         bodies = [{"messages": self._messages(r, prefill=VERDICT_OPENING), "max_tokens": 1, "temperature": 0,
