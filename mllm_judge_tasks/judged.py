@@ -22,6 +22,7 @@ class VerdictRoute(StrEnum):
 
     TEXT = "parsed from the text"
     RELEASE = "release's judge field"  # the paper's own judges only, read from the release by our code
+    REWARDS = "a reward model's rewards"  # protocol.reward_verdict of one scalar reward per response
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class JudgedItem:
     output: str = ""
     verdict_from: str | None = None  # a VerdictRoute's value
     most_likely: int | str | None = None
+    instruction_id: int | None = None  # items of one image and instruction: a reward compares only within them
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -96,11 +98,13 @@ def judge_item(item: BenchmarkItem, outputs: Sequence[str], *, order: str = ORIG
     outputs = list(outputs) or [""]
     parsed = [parse_verdict(item.task, text, item.answer_count) for text in outputs]
     first = parsed[0]
-    verdict, reason, route = first.verdict, first.reason_text, VerdictRoute.TEXT.value if first.ok else None
+    route = (VerdictRoute.REWARDS if first.from_rewards else VerdictRoute.TEXT).value if first.ok else None
+    verdict, reason = first.verdict, first.reason_text
     if verdict is None and release_verdict is not None:
         verdict, reason, route = release_verdict, None, VerdictRoute.RELEASE.value
     return JudgedItem(
         id=item.id, source=item.source, human=item.human, verdict=verdict, reason=reason,
         verdicts=tuple(p.verdict for p in parsed), lengths=item.lengths, responders=item.responders, order=order,
         output=outputs[0] if isinstance(outputs[0], str) else "", verdict_from=route, most_likely=first.most_likely,
+        instruction_id=item.instruction_id,
     )

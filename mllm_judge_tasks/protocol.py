@@ -34,7 +34,8 @@ BATCH_SIZES = (3, 4)
 VERDICT_KEY = "Judgement:"  # the protocol's verdict key; forced verdicts follow it
 VERDICT_OPENING = VERDICT_KEY + " [["  # forced before a verdict's first token in probability mode
 PROBABILITY_MODE = "verdict_probability"  # the `mode` of a verdict-probability output
-VERDICT_MODES = ("free", "constrained", "probability")
+VERDICT_MODES = ("free", "constrained", "probability")  # a generative judge's
+REWARD_MODE = "reward"  # a reward model's verdicts: from one scalar reward per shown response
 ORIGINAL, SWAPPED = "original", "swapped"  # how a pair was shown: as released, or with A and B traded
 ORDERS = (ORIGINAL, SWAPPED)
 
@@ -202,6 +203,28 @@ def probability_output(task: str, probabilities: Mapping[str, float]) -> str:
     if task == "score":
         payload["expected_score"] = round(sum(int(k) * p for k, p in probabilities.items()), 6)
     payload["judgement"] = SPECS[task].verdict_string(best)
+    return json.dumps(payload)
+
+
+def reward_verdict(task: str, rewards: list[float], tie_margin: float = 0.0) -> float | str:
+    """A reward model's verdict, defined once: a score item's reward is its score; a pair is A or B by the larger
+    reward, a tie when |r_A - r_B| <= `tie_margin`; a ranking orders the responses by reward, best first, equal
+    rewards keeping the order they were shown in (a stable sort: the swap task shows what that costs)."""
+    if task == "score":
+        return rewards[0]
+    if task == "pair":
+        first, second = rewards
+        return TIE if abs(first - second) <= tie_margin else PAIR_LETTERS[0 if first > second else 1]
+    order = sorted(range(len(rewards)), key=lambda index: -rewards[index])
+    return "".join(BATCH_LETTERS[index] for index in order)
+
+
+def reward_output(task: str, rewards: list[float], tie_margin: float = 0.0) -> str:
+    """A reward model's judge text: each shown response's reward, in order, and the verdict they give
+    (`reward_verdict`), written last as the protocol's marker (a score item's verdict is its reward)."""
+    payload: dict = {"mode": REWARD_MODE, "rewards": [float(r) for r in rewards], "tie_margin": tie_margin}
+    if task != "score":
+        payload["judgement"] = SPECS[task].verdict_string(str(reward_verdict(task, rewards, tie_margin)))
     return json.dumps(payload)
 
 

@@ -68,6 +68,7 @@ class NoVerdict(str, Enum):
     INVALID_RANKING = "ranking is not a permutation of the answers"
     CONFLICTING = "the text states verdicts that disagree"
     JUDGE_FAILED = "judge failed"  # the backend could not judge the item; `detail` holds its error
+    BAD_REWARDS = "rewards that do not fit the item"  # a reward output with the wrong count or a non-finite value
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class ParsedVerdict:
     reason: NoVerdict | None = None
     detail: str | None = None  # the judge's error, for JUDGE_FAILED
     most_likely: int | None = None
+    from_rewards: bool = False  # a reward model's verdict (protocol.reward_verdict), not read from text
 
     @property
     def ok(self) -> bool:
@@ -244,12 +246,29 @@ def read_verdict_probabilities(text: str) -> dict | None:
     return payload if payload is not None and isinstance(payload.get("probabilities"), dict) else None
 
 
+def read_rewards(text: str) -> dict | None:
+    """The payload of a reward model's output (`protocol.reward_output`), else None."""
+    return _structured_output(text, protocol.REWARD_MODE)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _expected_score(payload: dict) -> float | None:
-    value = payload.get("expected_score")
-    low, high = protocol.SCORE_RANGE
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and low <= value <= high:
-        return float(value)
-    return None
+    value, (low, high) = payload.get("expected_score"), protocol.SCORE_RANGE
+    return float(value) if _finite(value) and low <= value <= high else None
+
+
+def _reward_verdict(task: str, payload: dict, n_responses: int | None) -> ParsedVerdict:
+    """A reward output's verdict, computed from its rewards by the protocol's one rule (its marker is for readers)."""
+    rewards, margin = payload.get("rewards"), payload.get("tie_margin", 0.0)
+    spec = protocol.SPECS[task]
+    expected = n_responses if spec.ranked else len(spec.response_fields)
+    if (not isinstance(rewards, list) or not all(_finite(r) for r in rewards) or not _finite(margin) or margin < 0
+            or len(rewards) not in ((expected,) if expected else protocol.BATCH_SIZES)):
+        return ParsedVerdict(None, NoVerdict.BAD_REWARDS)
+    return ParsedVerdict(protocol.reward_verdict(task, [float(r) for r in rewards], float(margin)), from_rewards=True)
 
 
 PARSERS = {"score": parse_score_verdict, "pair": parse_pair_verdict, "batch": parse_batch_verdict}
@@ -262,10 +281,14 @@ def parse_verdict(task: str, text: str, n_responses: int | None = None) -> Parse
     A judge failure the backend recorded is its own reason. Probability mode's
     score is its expected score Σ k·p(k), with the most likely score (the
     marker it writes) beside it; its pair verdict is the most likely letter.
+    A reward model's verdict follows from its rewards (`protocol.reward_verdict`).
     """
     failure = judge_failure(text)
     if failure is not None:
         return ParsedVerdict(None, NoVerdict.JUDGE_FAILED, detail=failure)
+    rewards = read_rewards(text)
+    if rewards is not None:
+        return _reward_verdict(task, rewards, n_responses)
     parsed = parse_batch_verdict(text, n_responses) if task == "batch" else PARSERS[task](text)
     probabilities = read_verdict_probabilities(text) if task == "score" and parsed.ok else None
     expected = None if probabilities is None else _expected_score(probabilities)

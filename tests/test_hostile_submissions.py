@@ -118,6 +118,9 @@ def test_a_submission_cannot_claim_a_reserved_role(tmp_path, index):
          "usage", "price_in: expected null or a price"),
         ('{"usage": {"verdicts": 10, "prompt_tokens": 5, "completion_tokens": 1, "price_in": 1, "price_out": 1e300}}',
          "usage", "price_out: expected null or a price"),
+        ('{"tie_margin": -0.5}', "tie_margin", "expected a finite number >= 0"),
+        ('{"tie_margin": "0.1"}', "tie_margin", "expected int or float, got str"),
+        ('{"tie_margin": true}', "tie_margin", "expected int or float, got bool"),
     ],
 )
 def test_metadata_is_strict_json(tmp_path, index, raw, field, message):

@@ -285,10 +285,10 @@ def test_the_table_a_person_sees_in_a_real_browser(page):
     assert set(names[2:]) == {"reference: random", "reference: always A", "reference: always tie",
                               "reference: longer response wins", "reference: constant score"}
     board = json.loads((page.parent / "leaderboard.json").read_text())
-    first = dict(zip(["judge", "setting", "score", "pair", "batch", "parse"], reader.rows[0]))
-    assert first["pair"].startswith(f"{board[0]['pair']['value']:.3f}")
+    first = dict(zip(["judge", "setting", "type", "score", "pair", "batch", "parse"], reader.rows[0]))
+    assert first["pair"].startswith(f"{board[0]['pair']['value']:.3f}") and first["type"] == "generative"
     assert first["score"].startswith("0.900") and first["parse"] == "1.000 / 1.000 / 0.500"
-    assert "always tie" in " ".join(names) and "n/a" in reader.rows[names.index("reference: always tie")][3]
+    assert "always tie" in " ".join(names) and "n/a" in reader.rows[names.index("reference: always tie")][4]
 
 
 def test_the_page_explains_its_metrics_and_how_to_submit(page):
@@ -303,7 +303,7 @@ def test_the_page_explains_its_metrics_and_how_to_submit(page):
 def test_the_page_sorts_in_the_browser(page):
     reader = TableReader()
     reader.feed(browser_dom(page, "#sort=batch"))
-    values = [row[4].split()[0] for row in reader.rows]
+    values = [row[5].split()[0] for row in reader.rows]
     numbers = [float(v) for v in values if v not in ("–", "n/a")]
     assert numbers == sorted(numbers)  # edit distance: lower is better, so ascending
     assert all(v in ("–", "n/a") for v in values[len(numbers):])  # rows without a value last
@@ -312,7 +312,7 @@ def test_the_page_sorts_in_the_browser(page):
 def test_tables_and_charts_are_written(page):
     board = page.parent
     csv_lines = (board / "leaderboard.csv").read_text().splitlines()
-    assert csv_lines[0].startswith("judge,setting,role,score_value")
+    assert csv_lines[0].startswith("judge,setting,role,judge_type,score_value")
     assert len(csv_lines) == 1 + 7
     assert (board / "leaderboard.md").read_text().count("\n") == 2 + 7
     assert page.read_text().count("data:image/png;base64,") >= 4  # per-source charts and the length chart

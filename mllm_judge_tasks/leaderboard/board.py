@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from mllm_judge_tasks import protocol
 from mllm_judge_tasks.protocol import HEADLINE, LOWER_IS_BETTER
-from mllm_judge_tasks.judged import JudgedItem
+from mllm_judge_tasks.judged import JudgedItem, VerdictRoute
 from mllm_judge_tasks.metrics.report import DEFAULT_RESAMPLES, paired_difference_interval
 from mllm_judge_tasks.reports import Interval, JudgeReport, TaskReport
 
@@ -64,6 +64,15 @@ class Row:
     cells: dict[str, Cell] = field(default_factory=dict)
     submission: Submission | None = field(repr=False, default=None)
     slug: str = ""  # identity.judge_slug: names its page, its Hub folder and its results configs
+
+    @property
+    def judge_type(self) -> str:
+        """"reward model" where the verdicts came from rewards (what the outputs are, not what a file claims),
+        with the tie margin its pairs were judged with; else "generative"."""
+        if not any(VerdictRoute.REWARDS.value in result.verdict_routes for result in self.report.tasks.values()):
+            return "generative"
+        margin = self.report.metadata.get("tie_margin")
+        return "reward model" + (f" (tie margin {margin:g})" if isinstance(margin, (int, float)) else "")
 
 
 def _row(submission: Submission, index: BenchmarkIndex, resamples: int) -> Row:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from functools import partial
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -19,7 +20,7 @@ import yaml
 from datasets import Dataset, Features, Value
 
 from mllm_judge_tasks import protocol
-from mllm_judge_tasks.judged import JudgedItem
+from mllm_judge_tasks.judged import JudgedItem, VerdictRoute
 from mllm_judge_tasks.metrics.agreement import ranking_distance
 from mllm_judge_tasks.protocol import ORIGINAL
 
@@ -68,10 +69,12 @@ _NORMALIZED_LABEL = {"score": protocol.normalize_score_label, "pair": protocol.p
                      "batch": lambda ranking: protocol.normalize_batch_label(ranking, len(ranking))}
 
 
-def _valid_score(value) -> bool:
-    """A judge's score: a real number on the protocol's scale (an expected score may fall between the integers)."""
+def _valid_score(value, on_scale: bool = True) -> bool:
+    """A judge's score: a real number on the protocol's scale (an expected score may fall between the integers),
+    or, for a reward model (`on_scale=False`), any finite reward."""
     low, high = protocol.SCORE_RANGE
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and low <= value <= high
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and (not on_scale or low <= value <= high))
 
 
 def _valid_label(task: str, value) -> bool:
@@ -92,13 +95,14 @@ def results_record(task: str, item: JudgedItem) -> dict:
         raise UnpublishableResults(f"{where}: human label {item.human!r} is not a {task} label")
     if item.verdict is None and not item.reason:
         raise UnpublishableResults(f"{where}: no verdict and no reason for it")
-    valid_verdict = _valid_score if task == "score" else lambda value: _valid_label(task, value)
+    reward = item.verdict_from == VerdictRoute.REWARDS
+    valid_verdict = partial(_valid_score, on_scale=not reward) if task == "score" else partial(_valid_label, task)
     if item.verdict is not None and not valid_verdict(item.verdict):
         raise UnpublishableResults(f"{where}: verdict {item.verdict!r} is not a {task} verdict")
     record = {
         "id": item.id, "source": item.source, "order": item.order, "human": item.human, "verdict": item.verdict,
         "reason": None if item.verdict is not None else item.reason, "verdict_from": item.verdict_from,
-        "matches_human": None if item.verdict is None else item.verdict == item.human, "output": item.output,
+        "matches_human": None if item.verdict is None or (reward and task == "score") else item.verdict == item.human, "output": item.output,
     }
     if task == "score":
         record["most_likely"] = item.most_likely
@@ -116,7 +120,8 @@ def _results_card(rows: list[Row], benchmark_repo: str, configs: list[dict], cou
         "split `latest`, and one named by the submission's date. Columns: `human` (the human label), `output` (the "
         "judge's text), `verdict` (what the parser read from it; for the paper's own judges, where the text holds "
         "none, the verdict their release recorded, marked in `verdict_from`; a score in probability mode is the expected "
-        "score, real-valued, with the most likely score in `most_likely`), `reason` (why there is no verdict), "
+        "score, real-valued, with the most likely score in `most_likely`; a reward model's score is its reward, on no "
+        "scale, and its `matches_human` is empty), `reason` (why there is no verdict), "
         "`matches_human`, and for batch `edit_distance` (normalized Levenshtein, lower is better). Headlines count "
         "rows with `order` = original; swapped pairs feed the position-bias figures.", "",
         "| config | judge | rows | parse rate |", "|---|---|---|---|",

@@ -17,7 +17,7 @@ from mllm_judge_tasks.problems import Problem, UserError, json_object
 from mllm_judge_tasks.protocol import ORIGINAL, SWAPPED
 from mllm_judge_tasks.prompts import SETTINGS
 
-from mllm_judge_tasks.verdicts import judge_failure
+from mllm_judge_tasks.verdicts import judge_failure, read_rewards
 
 from mllm_judge_tasks.redaction import redact_model_args
 
@@ -112,7 +112,7 @@ def pack_run(run_dir: Path, out: Path, *, contact: str, license: str, judge_mode
     results = _run_results(run_dir, stamp)
     config = results.get("config", {})
     model_args = _model_args(str(config.get("model_args", "")))
-    lines, failed = [], []
+    lines, failed, margins = [], [], set()
     for path, match in files.items():
         task, swap = match.group(1), match.group(2) == "swap"
         for sample, details in _samples(path):
@@ -122,6 +122,9 @@ def pack_run(run_dir: Path, out: Path, *, contact: str, license: str, judge_mode
             doc = sample.get("doc") if isinstance(sample.get("doc"), dict) else {}
             line = {"task": task, "id": details.get("id") or doc.get("id"), "output": _response(sample)}
             error = judge_failure(line["output"])
+            rewards = read_rewards(line["output"])
+            if rewards is not None:  # a reward model's run: the tie margin its pair verdicts were given with
+                margins.add(rewards.get("tie_margin"))
             if error is not None:
                 failed.append(f"{task} {line['id']}{' (swapped)' if order == SWAPPED else ''}: {error}")
             if order == SWAPPED:
@@ -144,6 +147,8 @@ def pack_run(run_dir: Path, out: Path, *, contact: str, license: str, judge_mode
         "contact": contact,
         "license": license,
     }
+    if len(margins) == 1 and isinstance(next(iter(margins)), (int, float)):
+        metadata["tie_margin"] = next(iter(margins))
     usage = usage_from_run(results, model_args)
     if usage is not None:  # a run that logged its tokens (mllm_judge_openai, lmms-eval's API models)
         metadata["usage"] = usage

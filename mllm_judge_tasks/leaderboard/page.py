@@ -73,7 +73,8 @@ def render_page(rows: list[Row], dataset: str, revision: str) -> str:
         revision=revision,
         columns=[{"label": HEADLINE_LABELS[t] + (" ↓" if HEADLINE[t] in LOWER_IS_BETTER else " ↑"), "key": t,
                   "lower_better": HEADLINE[t] in LOWER_IS_BETTER} for t in protocol.TASKS],
-        rows=[{"name": row.name, "slug": row.slug, "setting": row.setting, "role": row.role, "cells": _cells(row),
+        rows=[{"name": row.name, "slug": row.slug, "setting": row.setting, "type": row.judge_type, "role": row.role,
+               "cells": _cells(row),
                "parse_rates": " / ".join(number_text(row.cells[t].parse_rate) if t in row.cells else "–" for t in protocol.TASKS)}
               for row in rows],
         routes=_routes(rows),
@@ -98,7 +99,7 @@ def _flatten(figures: dict, prefix: str = "") -> list[tuple[str, str]]:
     return lines
 
 
-SHOWN_METADATA = ("judge_model", "revision", "parameters", "judge_setting", "date", "license", "usage")
+SHOWN_METADATA = ("judge_model", "revision", "parameters", "judge_setting", "tie_margin", "date", "license", "usage")
 
 
 def _task_section(task: str, result: TaskResult) -> dict:

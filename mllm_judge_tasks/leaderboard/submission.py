@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -48,6 +49,7 @@ METADATA_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "contact": ((str,), True),
     "license": ((str,), True),
     "usage": ((dict,), False),  # tokens and prices of the run (usage.py); pack writes it when the run logged them
+    "tie_margin": ((int, float), False),  # a reward model's: pairs within it are ties (protocol.reward_verdict)
 }
 
 
@@ -144,6 +146,9 @@ def _read_metadata(directory: Path, submission: Submission) -> None:
             _metadata_text(name, value, problems)
     if isinstance(metadata.get("usage"), dict) and (problem := usage_problem(metadata["usage"])):
         problems.append(Problem(METADATA, None, "usage", problem))
+    margin = metadata.get("tie_margin")
+    if isinstance(margin, (int, float)) and not isinstance(margin, bool) and not 0 <= margin < math.inf:
+        problems.append(Problem(METADATA, None, "tie_margin", f"expected a finite number >= 0, got {margin!r}"))
     setting = metadata.get("judge_setting")
     if isinstance(setting, str) and setting.strip() and setting not in SETTINGS:
         problems.append(Problem(METADATA, None, "judge_setting", f"{setting[:80]!r} is not one of {', '.join(SETTINGS)}"))

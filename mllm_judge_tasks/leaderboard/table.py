@@ -32,7 +32,7 @@ def table_records(rows: list[Row]) -> list[dict]:
     records = []
     for row in rows:
         # slug and submission folder: which folder holds each published identity (identity.published_slugs)
-        record = {"judge": row.name, "setting": row.setting, "role": row.role, "slug": row.slug,
+        record = {"judge": row.name, "setting": row.setting, "judge_type": row.judge_type, "role": row.role, "slug": row.slug,
                   "submission": row.submission.directory.name if row.role == Role.SUBMISSION and row.submission else None}
         for task in protocol.TASKS:
             cell = row.cells.get(task)
@@ -52,12 +52,12 @@ def to_json(rows: list[Row]) -> str:
 def to_csv(rows: list[Row]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    header = ["judge", "setting", "role"]
+    header = ["judge", "setting", "role", "judge_type"]
     for task in protocol.TASKS:
         header += [f"{task}_value", f"{task}_ci_low", f"{task}_ci_high", f"{task}_rank", f"{task}_parse_rate"]
     writer.writerow(header)
     for row in rows:
-        line = [spreadsheet_text(row.name), spreadsheet_text(row.setting), row.role]
+        line = [spreadsheet_text(row.name), spreadsheet_text(row.setting), row.role, row.judge_type]
         for task in protocol.TASKS:
             cell = row.cells.get(task)
             line += ["", "", "", "", ""] if cell is None else [

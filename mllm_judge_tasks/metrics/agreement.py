@@ -27,14 +27,27 @@ def _correlation(function, judge: Sequence[float], human: Sequence[float]) -> fl
     return float(function(judge, human)[0])
 
 
-def score_metrics(judge: Sequence[int], human: Sequence[int]) -> dict[str, float]:
-    """Pearson (the paper's headline), Spearman and Kendall correlations, and mean absolute error."""
+def score_metrics(judge: Sequence[float], human: Sequence[int], on_scale: bool = True) -> dict[str, float]:
+    """Pearson (the paper's headline), Spearman and Kendall correlations, and mean absolute error, which is
+    defined only for judges scoring on the protocol's 1..5 scale (`on_scale`; a reward is on no scale)."""
     return {
         "pearson": _correlation(stats.pearsonr, judge, human),
         "spearman": _correlation(stats.spearmanr, judge, human),
         "kendall": _correlation(stats.kendalltau, judge, human),
-        "mae": float(np.mean(np.abs(np.subtract(judge, human)))) if len(judge) else math.nan,
+        "mae": float(np.mean(np.abs(np.subtract(judge, human)))) if len(judge) and on_scale else math.nan,
     }
+
+
+def within_group_spearman(judge: Sequence[float], human: Sequence[int], groups: Sequence[object]) -> dict:
+    """Spearman correlation within each group (the responses to one image and instruction), averaged over the
+    groups where it is defined: the agreement a reward model can claim, its rewards comparable only within one."""
+    by_group: dict[object, list[int]] = {}
+    for index, group in enumerate(groups):
+        by_group.setdefault(group, []).append(index)
+    values = [_correlation(stats.spearmanr, [judge[i] for i in members], [human[i] for i in members])
+              for members in by_group.values()]
+    defined = [value for value in values if not math.isnan(value)]
+    return {"spearman": float(np.mean(defined)) if defined else math.nan, "groups": len(defined)}
 
 
 def _share(hits: np.ndarray) -> float:

@@ -21,16 +21,17 @@ import math
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 from scipy import stats
 
 from . import bias
-from mllm_judge_tasks.judged import JudgedItem
+from mllm_judge_tasks.judged import JudgedItem, VerdictRoute
 from mllm_judge_tasks.protocol import ORIGINAL, PAIR_LETTERS, SWAPPED, TIE
 from mllm_judge_tasks.reports import NO_INTERVAL, Confusion, Interval, SourceResult, TaskReport
 
-from .agreement import METRICS, pair_confusion, ranking_distance
+from .agreement import METRICS, pair_confusion, ranking_distance, score_metrics, within_group_spearman
 from .consistency import majority_consistency
 
 DEFAULT_RESAMPLES = 1000
@@ -144,6 +145,10 @@ def bias_report(task: str, items: Sequence[JudgedItem], family: str | None = Non
             report["length"] = bias.pair_length_bias(verdicts, humans, [item.lengths for item in shown])
         if family and all(len(item.responders) == 2 for item in shown) and shown:
             report["self_preference"] = bias.pair_self_preference(verdicts, humans, [i.responders for i in shown], family)
+    if task == "score" and shown and all(item.instruction_id is not None for item in shown):
+        judged = [item for item in shown if item.verdict is not None]
+        report["within_instruction"] = _none_for_nan(within_group_spearman(
+            [i.verdict for i in judged], [i.human for i in judged], [i.instruction_id for i in judged]))
     if task == "score" and shown and all(len(item.lengths) == 1 for item in shown):
         report["length"] = bias.score_length_bias(verdicts, humans, [item.lengths[0] for item in shown])
         if family:
@@ -161,10 +166,12 @@ def task_report(
     cogvlm, qwen) for the self-preference figures; `with_bias=False` leaves the
     bias figures out (a subset's report has none).
     """
-    metric = METRICS[task]
     items = sorted(items, key=lambda item: (item.id, item.order))
     shown = [item for item in items if item.order == ORIGINAL]
     parsed = [item for item in shown if item.verdict is not None]
+    metric = METRICS[task]
+    if task == "score" and any(item.verdict_from == VerdictRoute.REWARDS for item in parsed):
+        metric = partial(score_metrics, on_scale=False)  # rewards: no mean absolute error
     by_source: dict[str, list[JudgedItem]] = defaultdict(list)
     for item in shown:
         by_source[item.source].append(item)
