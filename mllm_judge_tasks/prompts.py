@@ -97,3 +97,10 @@ def judge_messages(task: str, doc: Mapping[str, Any], setting: str = "plain", de
         content.append({"type": "image", "url": doc["image"].convert("RGB")})
     content.append({"type": "text", "text": judge_prompt(task, doc, setting, description)})
     return [{"role": "user", "content": content}]
+
+
+def reward_messages(instruction: str, response: str, image_count: int) -> list[dict]:
+    """What a reward model reads of one response: the user's turn (the images, then the instruction, as
+    Skywork-VL-Reward's card renders it) and the response as the assistant's turn; no judge prompt."""
+    content = [{"type": "image"}] * image_count + [{"type": "text", "text": instruction}]
+    return [{"role": "user", "content": content}, {"role": "assistant", "content": response}]

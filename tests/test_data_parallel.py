@@ -13,13 +13,16 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 TASKS = ("mllm_judge_pair", "mllm_judge_score")
 LIMIT = 7  # odd: the two ranks get 4 and 3 documents
 
 
-def run_lmms_eval(launcher: list[str], model, out, env) -> subprocess.CompletedProcess:
-    command = [*launcher, "-m", "lmms_eval", "--model", "mllm_judge_hf", "--model_args",
-               f"pretrained={model},max_new_tokens=8,device=cpu", "--tasks", ",".join(TASKS), "--batch_size", "3",
+def run_lmms_eval(launcher: list[str], model, out, env, backend: str = "mllm_judge_hf",
+                  args: str = ",max_new_tokens=8") -> subprocess.CompletedProcess:
+    command = [*launcher, "-m", "lmms_eval", "--model", backend, "--model_args",
+               f"pretrained={model},device=cpu{args}", "--tasks", ",".join(TASKS), "--batch_size", "3",
                "--limit", str(LIMIT), "--log_samples", "--output_path", str(out)]
     return subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=900)
 
@@ -53,3 +56,27 @@ def test_two_processes_on_cpu_equal_one_process(tiny_model, mini_repo, tmp_path)
     assert len({str(answer) for answer in single_samples.values()}) > LIMIT  # answers differ across documents
     assert parallel_samples == single_samples
     assert parallel_metrics == single_metrics
+
+
+def test_a_reward_model_in_two_processes_equals_one_process(tmp_path, mini_repo):
+    from tiny_models.reward import build_value_head_reward
+
+    model = build_value_head_reward(tmp_path / "reward-model")
+    env = {**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), "OMP_NUM_THREADS": "1"}
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    runs = {}
+    for name, launcher in (("one", [sys.executable]), ("two", torchrun)):
+        done = run_lmms_eval(launcher, model, tmp_path / name, {**env, "MLLM_JUDGE_CACHE": str(tmp_path / f"{name}.sqlite")},
+                             backend="mllm_judge_rm", args="")
+        assert done.returncode == 0, done.stderr[-3000:]
+        runs[name] = samples_and_metrics(tmp_path / name)
+    assert len(re.findall(r"mllm_judge_rm: \d+ responses: \d+ scored", done.stderr)) == 2, done.stderr[-3000:]
+    (single, single_metrics), (parallel, parallel_metrics) = runs["one"], runs["two"]
+    rewards = {key: json.loads(answer[0])["rewards"] for key, answer in single.items()}
+    assert len({str(value) for value in rewards.values()}) > LIMIT  # rewards differ across documents
+    # Other batches, other padding: the same rewards within float32 rounding, and so the same verdicts.
+    assert {key: json.loads(answer[0])["rewards"] for key, answer in parallel.items()} == {
+        key: pytest.approx(value, abs=1e-5) for key, value in rewards.items()}
+    for task, metrics in single_metrics.items():
+        numbers = {key: value for key, value in metrics.items() if isinstance(value, float)}
+        assert numbers and {key: parallel_metrics[task][key] for key in numbers} == pytest.approx(numbers, abs=1e-6)

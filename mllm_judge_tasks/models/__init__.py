@@ -6,4 +6,4 @@ builds its model manifests from it.
 """
 
 AVAILABLE_MODELS: dict[str, str] = {"mllm_judge_hf": "MLLMJudgeHF", "mllm_judge_vllm": "MLLMJudgeVLLM",
-                                  "mllm_judge_openai": "MLLMJudgeOpenAI"}
+                                  "mllm_judge_openai": "MLLMJudgeOpenAI", "mllm_judge_rm": "MLLMJudgeRM"}

@@ -24,6 +24,7 @@ class JudgeRequest:
     item_id: str = ""  # the row's id, for messages
     messages: list[dict] | None = None  # for a server: the chat messages, images as placeholders in `images`' order
     harness_task: str = ""  # the lmms-eval task asking (mllm_judge_pair, ...), for usage counts
+    conversations: list[str] | None = None  # for a reward model: each shown response's rendered conversation
 
     @cached_property
     def image_digests(self) -> list[str]:

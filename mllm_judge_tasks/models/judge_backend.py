@@ -9,12 +9,11 @@ the cache key and three primitives:
 - `_option_probabilities`: after the prompt and the forced opening
   "Judgement: [[", the probabilities of the options' first tokens.
 
-A primitive may put an exception in place of one item's answer (a server that
-failed one request after its retries): that item alone is a judge failure.
+A primitive may put an exception in place of one item's answer (a server that failed one request after its
+retries): that item alone is a judge failure. A reward model replaces the three with `_judge` itself.
 
-This class turns lmms-eval's requests into rendered prompts, decides each
-item's verdict mode from its own task (probability mode falls back to
-constrained for a ranking, item by item), answers what the cache already holds,
+This class turns lmms-eval's requests into rendered prompts, decides each item's verdict mode from its own
+task (probability mode falls back to constrained for a ranking, item by item), answers what the cache holds,
 generates each distinct request once, retries a failing batch item by item,
 records an item it cannot judge as a judge failure (never cached), writes the
 cache after every batch and prints the one line a user reads:
@@ -69,6 +68,7 @@ class JudgeBackend(lmms):
     name = "judge"
     exit_on_setup_error = False  # set when the lmms-eval CLI made the backend (see create_from_arg_string)
     groups_images = False  # engines that reuse a shared prefix or an encoded image send such requests together
+    verdict_modes = VERDICT_MODES  # what `verdict_mode` may be (a reward model has its own)
 
     @classmethod
     def create_from_arg_string(cls, arg_string: str, additional_config: dict | None = None):
@@ -97,8 +97,8 @@ class JudgeBackend(lmms):
         super().__init__()
         # Everything a newcomer gets wrong is checked before any weight or dataset loads.
         check_model_args(self.name, self.model_args(), unknown_args)
-        if verdict_mode not in VERDICT_MODES:
-            raise SetupError(f"{self.name}: verdict_mode must be one of {', '.join(VERDICT_MODES)}, got {verdict_mode!r}")
+        if verdict_mode not in self.verdict_modes:
+            raise SetupError(f"{self.name}: verdict_mode must be one of {', '.join(self.verdict_modes)}, got {verdict_mode!r}")
         if pretrained is not None:  # a server's judge has no checkpoint here
             check_checkpoint(self.name, pretrained)
         self.batch_size_per_gpu = int(batch_size)
@@ -131,8 +131,8 @@ class JudgeBackend(lmms):
 
     # The engine's primitives ------------------------------------------------------------------------------------
 
-    def _render(self, messages: list[dict], *, task: str, answer_count: int, item_id: str) -> JudgeRequest:
-        """A document's chat messages as the engine's request: by default the processor's chat template."""
+    def _render(self, messages: list[dict], *, task: str, answer_count: int, item_id: str, doc: dict) -> JudgeRequest:
+        """A document's messages (or the document) as the engine's request: by default the chat template around them."""
         return to_request(self.processor, messages, self.max_pixels, task=task, answer_count=answer_count, item_id=item_id)
 
     def _generate(self, requests: list[JudgeRequest], settings: dict, stops: list[str]) -> list[str | Exception]:
@@ -187,7 +187,7 @@ class JudgeBackend(lmms):
         settings = generation_settings(gen_kwargs, task=task, verdict_mode=self.verdict_mode, max_new_tokens=self.max_new_tokens)
         try:
             rendered = self._render(doc_to_messages(doc), task=task, answer_count=SPECS[task].answer_count(doc),
-                                    item_id=str(doc.get("id", doc_id)))
+                                    item_id=str(doc.get("id", doc_id)), doc=doc)
         except (OSError, ValueError, SyntaxError) as error:  # an image that fails to decode, a bad message
             print(f"{self.name}: skipped, {task_name} doc {doc_id} ({doc.get('id')}): {type(error).__name__}: {error}",
                   file=sys.stderr)

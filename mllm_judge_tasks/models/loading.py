@@ -48,6 +48,14 @@ def resolve_attention(attn_implementation: str, device: torch.device) -> str:
     return attn_implementation
 
 
+def rank_placement(accelerator, device: str | None, device_map: str | None) -> tuple[str | None, str | None]:
+    """Data parallel on GPUs: one full model per GPU (lmms-eval gives each rank its share of documents). An explicit
+    device (`device=cpu`) or device map is the user's and is kept."""
+    if accelerator.num_processes > 1 and torch.cuda.is_available() and device in (None, "cuda") and device_map in (None, "auto"):
+        return f"cuda:{accelerator.local_process_index}", None
+    return device, device_map
+
+
 def load_processor(pretrained: str, *, revision: str | None = None, trust_remote_code: bool = False):
     """The checkpoint's processor, which every backend renders prompts with: it needs a tokenizer and a chat template."""
     processor = AutoProcessor.from_pretrained(pretrained, revision=revision, trust_remote_code=trust_remote_code)

@@ -18,7 +18,7 @@ import torch
 from .inputs import JudgeRequest, encode, generate_texts
 from .fingerprint import fingerprint
 from .judge_backend import JudgeBackend
-from .loading import load_judge
+from .loading import load_judge, rank_placement
 from .settings import truthy
 from .verdict_modes import choose, option_probabilities
 
@@ -45,10 +45,7 @@ class MLLMJudgeHF(JudgeBackend):
     ) -> None:
         super().__init__(pretrained=pretrained, batch_size=batch_size, max_pixels=max_pixels, max_new_tokens=max_new_tokens,
                          verdict_mode=verdict_mode, cache=cache, use_cache=use_cache, unknown_args=kwargs)
-        if self.world_size > 1 and torch.cuda.is_available() and device in (None, "cuda") and device_map in (None, "auto"):
-            # Data parallel on GPUs: one full model per GPU; lmms-eval gives each rank its share. An explicit
-            # device (`device=cpu`) or device map is the user's and is kept.
-            device, device_map = f"cuda:{self.accelerator.local_process_index}", None
+        device, device_map = rank_placement(self.accelerator, device, device_map)
         self.judge = load_judge(
             pretrained, revision=revision, device=device, device_map=device_map, dtype=dtype,
             attn_implementation=attn_implementation, trust_remote_code=truthy(trust_remote_code),

@@ -110,7 +110,7 @@ class MLLMJudgeOpenAI(JudgeBackend):
                   "give tokenizer= for the token-id routes", file=sys.stderr)
             return None
 
-    def _render(self, messages: list[dict], *, task: str, answer_count: int, item_id: str) -> JudgeRequest:
+    def _render(self, messages: list[dict], *, task: str, answer_count: int, item_id: str, doc: dict) -> JudgeRequest:
         """The messages themselves (the server applies the chat template); as the key's prompt, their JSON."""
         rendered, images = split_images(messages, self.max_pixels)
         return JudgeRequest(prompt=json.dumps(rendered, sort_keys=True, ensure_ascii=False), images=images, task=task,
