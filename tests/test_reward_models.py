@@ -19,7 +19,9 @@ from transformers import AutoModelForImageTextToText, AutoModelForSequenceClassi
 
 from mllm_judge_app import cli
 from mllm_judge_tasks import harness_requests
+from mllm_judge_tasks.models.loading import NotAJudgeModel
 from mllm_judge_tasks.models.mllm_judge_rm import MLLMJudgeRM
+from mllm_judge_tasks.models.reward_models import load_reward_model
 from mllm_judge_tasks.protocol import reward_output, reward_verdict
 from mllm_judge_tasks.verdicts import NoVerdict, parse_verdict
 from tiny_models.reward import build_gemma3_classifier, build_value_head_reward
@@ -92,6 +94,22 @@ def test_batch_of_8_equals_batch_of_1_and_the_padding_side_does_not_matter(layou
     assert len(lengths) > 4  # the batches are padded
     assert eight == [pytest.approx(item, abs=1e-5) for item in one]
     assert padded_left == [pytest.approx(item, abs=1e-5) for item in one]
+
+
+def test_an_adapter_of_the_documented_interface_loads_without_touching_the_backend(reward_model, pair_rows):
+    path, rows = str(reward_model("classifier")), pair_rows.select(range(3))
+    layout = rewards_of(MLLMJudgeRM(pretrained=path, use_cache=False), rows)
+    adapted = rewards_of(MLLMJudgeRM(pretrained=path, adapter="tiny_models.reward:NegatedClassifier", use_cache=False), rows)
+    assert layout != adapted and adapted == [pytest.approx([-r for r in item], abs=1e-6) for item in layout]
+
+
+def test_a_checkpoint_in_no_known_layout_is_refused_with_what_to_do(reward_model):
+    generative = reward_model("classifier").parent / "generative"  # a plain Gemma 3: no value head, no classifier
+    with pytest.raises(NotAJudgeModel, match="no value_head.safetensors and architectures .*Gemma3ForConditionalGeneration"
+                                             ".* write an adapter"):
+        load_reward_model(str(generative))
+    with pytest.raises(NotAJudgeModel, match="layout=value_head, but there is no value_head.safetensors"):
+        load_reward_model(str(reward_model("classifier")), layout="value_head")
 
 
 def test_each_distinct_response_is_scored_once_across_settings_orders_and_runs(reward_model, pair_rows, tmp_path, capfd):
@@ -167,6 +185,24 @@ def test_lmms_eval_writes_every_tasks_metrics_and_the_rewards(rm_run):
             assert payload["mode"] == "reward" and all(isinstance(r, float) for r in payload["rewards"])
     counted = re.search(r"mllm_judge_rm: (\d+) responses: (\d+) scored", stderr)
     assert counted and int(counted.group(2)) < int(counted.group(1))
+
+
+def test_a_sequence_classifier_runs_through_lmms_eval_with_and_without_the_image(tmp_path, mini_repo, reward_model):
+    out = tmp_path / "out"
+    done = lmms_eval_in_process(
+        ["--model", "mllm_judge_rm", "--model_args", f"pretrained={reward_model('classifier')},use_cache=false",
+         "--tasks", "mllm_judge,mllm_judge_pair_no_figure", "--limit", "8", "--log_samples", "--output_path", str(out)],
+        {"MLLM_JUDGE_DATASET": str(mini_repo)})
+    assert done.returncode == 0 and sorted(out.rglob("*results.json")), done.stderr[-3000:]
+    results = json.loads(next(out.rglob("*results.json")).read_text())["results"]
+    for task in ("mllm_judge_score", "mllm_judge_pair", "mllm_judge_batch", "mllm_judge_pair_no_figure"):
+        assert results[task]["parse_rate,none"] == 1.0, task
+    rewards = {}
+    for name in ("mllm_judge_pair", "mllm_judge_pair_no_figure"):
+        lines = next(out.rglob(f"*_samples_{name}.jsonl")).read_text().splitlines()
+        rewards[name] = [json.loads(json.loads(line)["filtered_resps"][0])["rewards"] for line in lines]
+    # Without the image the reward model reads other inputs, and so gives other rewards.
+    assert all(a != b for a, b in zip(rewards["mllm_judge_pair"], rewards["mllm_judge_pair_no_figure"]))
 
 
 def test_pack_score_and_the_board_take_the_run_as_a_reward_model(rm_run, tmp_path, mini_repo):

@@ -34,3 +34,20 @@ def build_gemma3_classifier(directory: Path) -> Path:
     config.num_labels = 1
     config.architectures = ["Gemma3ForSequenceClassification"]
     return save(directory / "classifier", Gemma3ForSequenceClassification, config, AutoProcessor.from_pretrained(generative))
+
+
+class NegatedClassifier:
+    """An adapter (`adapter=tiny_models.reward:NegatedClassifier`) of the interface the README documents: it loads
+    a one-label classifier itself and reports the negated logit, so a test can tell its rewards from the layout's."""
+
+    def __init__(self, pretrained, *, revision, device, dtype, attn_implementation):
+        from transformers import AutoModelForSequenceClassification, AutoProcessor
+
+        self.processor = AutoProcessor.from_pretrained(pretrained, revision=revision)
+        self.processor.tokenizer.padding_side = "right"
+        self.model = AutoModelForSequenceClassification.from_pretrained(
+            pretrained, revision=revision, dtype=dtype, attn_implementation=attn_implementation).to(device).eval()
+        self.device, self.dtype = device, dtype
+
+    def rewards(self, batch: dict) -> torch.Tensor:
+        return -self.model(**batch).logits[:, 0].float()
