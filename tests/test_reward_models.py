@@ -215,6 +215,11 @@ def test_pack_score_and_the_board_take_the_run_as_a_reward_model(rm_run, tmp_pat
     assert cli.main(["score", str(submissions / "rm"), "--dataset", str(mini_repo), "--resamples", "50"]) == 0
     score = json.loads((submissions / "rm" / "score.json").read_text())
     assert score["tasks"]["pair"]["verdict_routes"] == {"a reward model's rewards": 600}  # as released and swapped
+    # The same numbers as lmms-eval's results.json: one implementation reads the rewards.
+    results = json.loads(next(out.rglob("*results.json")).read_text())["results"]
+    for task, headline in (("score", "pearson"), ("pair", "accuracy_no_tie"), ("batch", "edit_distance")):
+        assert score["tasks"][task]["full"]["average"][headline] == pytest.approx(
+            results[f"mllm_judge_{task}"][f"{headline},none"], abs=1e-12)
     board = tmp_path / "board"
     assert cli.main(["leaderboard", str(submissions), "--out", str(board), "--dataset", str(mini_repo),
                      "--resamples", "50"]) == 0
