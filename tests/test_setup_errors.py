@@ -18,9 +18,9 @@ from mllm_judge_app.demo import failure_summary
 from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
 
 
-def lmms_eval(model_args: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
+def lmms_eval(model_args: str, env: dict, cwd: Path, model: str = "mllm_judge_hf") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_hf", "--model_args", model_args,
+        [sys.executable, "-m", "lmms_eval", "--model", model, "--model_args", model_args,
          "--tasks", "mllm_judge_pair", "--limit", "1", "--output_path", str(cwd / "out")],
         capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd=cwd, timeout=600, env=env)
 
@@ -57,6 +57,16 @@ def test_each_mistake_ends_in_one_line_with_the_fix(case, tmp_path, mini_repo):
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
     assert last_line(done).startswith(expected), last_line(done)
     assert "Traceback" not in done.stderr and "\x1b[" not in done.stderr
+
+
+def test_a_checkpoint_no_reward_layout_fits_ends_in_one_line_with_the_fix(tiny_model, tmp_path, mini_repo):
+    done = lmms_eval(f"pretrained={tiny_model('llava')}", {**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo)}, tmp_path,
+                     model="mllm_judge_rm")
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert last_line(done).startswith(f"mllm_judge_rm: {tiny_model('llava')}: not a reward model this backend loads: "
+                                      "no value_head.safetensors"), last_line(done)
+    assert last_line(done).endswith("write an adapter (README: reward models)")
+    assert "Traceback" not in done.stderr
 
 
 def test_a_mistyped_argument_lists_every_valid_one(tmp_path):

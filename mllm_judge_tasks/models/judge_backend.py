@@ -14,9 +14,8 @@ retries): that item alone is a judge failure. A reward model replaces the three 
 
 This class turns lmms-eval's requests into rendered prompts, decides each item's verdict mode from its own
 task (probability mode falls back to constrained for a ranking, item by item), answers what the cache holds,
-generates each distinct request once, retries a failing batch item by item,
-records an item it cannot judge as a judge failure (never cached), writes the
-cache after every batch and prints the one line a user reads:
+generates each distinct request once, retries a failing batch item by item, records an item it cannot judge
+as a judge failure (never cached), writes the cache after every batch and prints the one line a user reads:
 `N requests: c from cache, g generated, f failed; r repeated an earlier request`.
 """
 
@@ -32,6 +31,7 @@ from lmms_eval.api.instance import Instance
 from lmms_eval.api.model import lmms
 from tqdm import tqdm
 
+from mllm_judge_tasks.problems import UserError
 from mllm_judge_tasks.protocol import SPECS, TASKS, VERDICT_KEY, VERDICT_MODES, failure_output, probability_output
 
 from .cache import CACHE_ERRORS, GenerationCache, cache_warning, request_key
@@ -75,14 +75,14 @@ class JudgeBackend(lmms):
         """How the lmms-eval CLI makes a backend, before it loads the tasks' dataset.
 
         The dataset is checked here, not in `__init__`: a backend made in-process serves the requests it is given.
-        A setup mistake ends the run with its one-line message and exit status 1, where lmms-eval would print a
-        traceback, log the error and exit 0; in-process callers get the `SetupError` itself.
+        A setup mistake (a checkpoint it cannot load among them) ends the run with its one-line message and exit
+        status 1, where lmms-eval would print a traceback, log the error and exit 0; in-process callers get the error.
         """
         try:
             check_dataset(cls.name)
             backend = super().create_from_arg_string(arg_string, additional_config)
-        except SetupError as error:
-            raise SystemExit(str(error)) from None
+        except UserError as error:  # a SetupError names the backend; a checkpoint it cannot load does not
+            raise SystemExit(str(error) if isinstance(error, SetupError) else f"{cls.name}: {error}") from None
         backend.exit_on_setup_error = True
         return backend
 
