@@ -309,3 +309,17 @@ def test_the_leaderboard_command_over_a_hostile_corpus(tmp_path, index, hand_dat
     assert judges == set(HOSTILE_NAMES)
     results = str(out / "hub" / "results")
     assert len(get_dataset_config_names(results)) == 3 * len(HOSTILE_NAMES)
+
+
+def test_a_reward_models_tie_margin_must_be_the_one_its_outputs_were_judged_with(tmp_path, index):
+    """The board shows metadata's tie margin beside the reward model's verdicts: outputs judged with another
+    margin (or none) are named, line by line; matching ones pass."""
+    rewards = {"pair-1": [0.2, 0.1], "pair-2": [0.1, 0.9], "pair-3": [0.5, 0.5], "pair-4": [1.0, -1.0]}
+    lines = [{"task": "pair", "id": row_id, "output": json.dumps({"mode": "reward", "rewards": pair, "tie_margin": 0.5})}
+             for row_id, pair in rewards.items()]
+    assert problems_of(hand_submission(tmp_path / "ok", {**METADATA, "tie_margin": 0.5}, lines), index) == []
+    claimed = problems_of(hand_submission(tmp_path / "claimed", {**METADATA, "tie_margin": 0.0}, lines), index)
+    assert [(p.line, p.field) for p in claimed] == [(1, "output"), (2, "output"), (3, "output"), (4, "output")]
+    assert "tie_margin 0.5 is not metadata.json's tie_margin 0.0" in claimed[0].message
+    unnamed = problems_of(hand_submission(tmp_path / "unnamed", METADATA, lines), index)
+    assert len(unnamed) == 4 and "tie_margin None" in unnamed[0].message

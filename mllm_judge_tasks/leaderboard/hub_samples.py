@@ -102,7 +102,8 @@ def results_record(task: str, item: JudgedItem) -> dict:
     record = {
         "id": item.id, "source": item.source, "order": item.order, "human": item.human, "verdict": item.verdict,
         "reason": None if item.verdict is not None else item.reason, "verdict_from": item.verdict_from,
-        "matches_human": None if item.verdict is None or (reward and task == "score") else item.verdict == item.human, "output": item.output,
+        "matches_human": None if item.verdict is None or (reward and task == "score") else item.verdict == item.human,
+        "output": item.output,
     }
     if task == "score":
         record["most_likely"] = item.most_likely

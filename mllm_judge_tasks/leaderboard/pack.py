@@ -124,7 +124,8 @@ def pack_run(run_dir: Path, out: Path, *, contact: str, license: str, judge_mode
             error = judge_failure(line["output"])
             rewards = read_rewards(line["output"])
             if rewards is not None:  # a reward model's run: the tie margin its pair verdicts were given with
-                margins.add(rewards.get("tie_margin"))
+                margin = rewards.get("tie_margin")
+                margins.add(margin if type(margin) in (int, float) else None)
             if error is not None:
                 failed.append(f"{task} {line['id']}{' (swapped)' if order == SWAPPED else ''}: {error}")
             if order == SWAPPED:
@@ -147,8 +148,8 @@ def pack_run(run_dir: Path, out: Path, *, contact: str, license: str, judge_mode
         "contact": contact,
         "license": license,
     }
-    if len(margins) == 1 and isinstance(next(iter(margins)), (int, float)):
-        metadata["tie_margin"] = next(iter(margins))
+    if len(margins) == 1 and None not in margins:  # else validation names the outputs whose margin differs
+        metadata["tie_margin"] = margins.pop()
     usage = usage_from_run(results, model_args)
     if usage is not None:  # a run that logged its tokens (mllm_judge_openai, lmms-eval's API models)
         metadata["usage"] = usage

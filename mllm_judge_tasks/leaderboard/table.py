@@ -32,8 +32,8 @@ def table_records(rows: list[Row]) -> list[dict]:
     records = []
     for row in rows:
         # slug and submission folder: which folder holds each published identity (identity.published_slugs)
-        record = {"judge": row.name, "setting": row.setting, "judge_type": row.judge_type, "role": row.role, "slug": row.slug,
-                  "submission": row.submission.directory.name if row.role == Role.SUBMISSION and row.submission else None}
+        record = {"judge": row.name, "setting": row.setting, "judge_type": row.judge_type, "role": row.role,
+                  "slug": row.slug, "submission": row.submission.directory.name if row.role == Role.SUBMISSION and row.submission else None}
         for task in protocol.TASKS:
             cell = row.cells.get(task)
             record[task] = None if cell is None else {

@@ -5,7 +5,8 @@ the dataset: unknown ids, ids given twice, and ids a submitted task misses.
 A task the submission does not cover at all is not a problem (a lab may
 submit pair verdicts only); a task it covers must be covered whole, and a
 swapped pair needs its judgement in the released order (headlines count only
-that order).
+that order). A reward model's outputs must carry the tie margin its metadata
+names, since the board shows that margin beside the verdicts it gave.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import defaultdict
 
 from mllm_judge_tasks.problems import Problem
 from mllm_judge_tasks.protocol import ORIGINAL, SWAPPED
+from mllm_judge_tasks.verdicts import read_rewards
 
 from .benchmark_index import BenchmarkIndex
 from .submission import PREDICTIONS, Submission
@@ -38,6 +40,11 @@ def validate_submission(submission: Submission, index: BenchmarkIndex) -> list[P
             problems.append(Problem(PREDICTIONS, prediction.line, "id", f"duplicate of line {seen[key]} ({prediction.task} {prediction.id})"))
             continue
         seen[key] = prediction.line
+        rewards = read_rewards(prediction.output)
+        margin = submission.metadata.get("tie_margin")
+        if rewards is not None and rewards.get("tie_margin") != margin:
+            problems.append(Problem(PREDICTIONS, prediction.line, "output", f"a reward output's tie_margin "
+                                    f"{str(rewards.get('tie_margin'))[:40]} is not metadata.json's tie_margin {margin}"))
         if prediction.order == ORIGINAL:
             covered[prediction.task].add(prediction.id)
     for (task, row_id, order), line in seen.items():
