@@ -93,10 +93,10 @@ def format_cell(cell) -> str:
 
 
 def to_markdown(rows: list[Row]) -> str:
-    lines = ["| judge | setting | " + " | ".join(HEADLINE_LABELS[t] for t in protocol.TASKS) + " |",
-             "|---|---|" + "---|" * len(protocol.TASKS)]
+    lines = ["| judge | setting | type | " + " | ".join(HEADLINE_LABELS[t] for t in protocol.TASKS) + " |",
+             "|---|---|---|" + "---|" * len(protocol.TASKS)]
     for row in rows:
         name = f"*{markdown_text(row.name)}*" if row.role == Role.REFERENCE else markdown_text(row.name)
         cells = " | ".join(format_cell(row.cells.get(task)) for task in protocol.TASKS)
-        lines.append(f"| {name} | {markdown_text(row.setting)} | {cells} |")
+        lines.append(f"| {name} | {markdown_text(row.setting)} | {markdown_text(row.judge_type)} | {cells} |")
     return "\n".join(lines) + "\n"
