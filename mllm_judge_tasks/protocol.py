@@ -17,6 +17,7 @@ library, so the parser loads in milliseconds and a rule changes in one place.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import permutations
@@ -204,6 +205,13 @@ def probability_output(task: str, probabilities: Mapping[str, float]) -> str:
         payload["expected_score"] = round(sum(int(k) * p for k, p in probabilities.items()), 6)
     payload["judgement"] = SPECS[task].verdict_string(best)
     return json.dumps(payload)
+
+
+def is_real_number(value: object) -> bool:
+    """Whether a value read from JSON is a finite real number: an int or a float, never a bool (which Python counts
+    as an int), NaN or an infinity (which Python's json reads and writes). Scores, rewards, tie margins and prices
+    are checked by this one rule."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def reward_verdict(task: str, rewards: list[float], tie_margin: float = 0.0) -> float | str:

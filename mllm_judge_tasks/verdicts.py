@@ -46,7 +46,6 @@ reported as invalid rather than repaired. Every step is linear in the text
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -251,13 +250,9 @@ def read_rewards(text: str) -> dict | None:
     return _structured_output(text, protocol.REWARD_MODE)
 
 
-def _finite(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _expected_score(payload: dict) -> float | None:
     value, (low, high) = payload.get("expected_score"), protocol.SCORE_RANGE
-    return float(value) if _finite(value) and low <= value <= high else None
+    return float(value) if protocol.is_real_number(value) and low <= value <= high else None
 
 
 def _reward_verdict(task: str, payload: dict, n_responses: int | None) -> ParsedVerdict:
@@ -265,7 +260,7 @@ def _reward_verdict(task: str, payload: dict, n_responses: int | None) -> Parsed
     rewards, margin = payload.get("rewards"), payload.get("tie_margin", 0.0)
     spec = protocol.SPECS[task]
     expected = n_responses if spec.ranked else len(spec.response_fields)
-    if (not isinstance(rewards, list) or not all(_finite(r) for r in rewards) or not _finite(margin) or margin < 0
+    if (not isinstance(rewards, list) or not all(protocol.is_real_number(r) for r in rewards) or not protocol.is_real_number(margin) or margin < 0
             or len(rewards) not in ((expected,) if expected else protocol.BATCH_SIZES)):
         return ParsedVerdict(None, NoVerdict.BAD_REWARDS)
     return ParsedVerdict(protocol.reward_verdict(task, [float(r) for r in rewards], float(margin)), from_rewards=True)

@@ -287,6 +287,7 @@ def test_the_table_a_person_sees_in_a_real_browser(page):
     board = json.loads((page.parent / "leaderboard.json").read_text())
     first = dict(zip(["judge", "setting", "type", "score", "pair", "batch", "parse"], reader.rows[0]))
     assert first["pair"].startswith(f"{board[0]['pair']['value']:.3f}") and first["type"] == "generative"
+    assert reader.rows[names.index("reference: random")][2] == ""  # a rule, not a judge: no type
     assert first["score"].startswith("0.900") and first["parse"] == "1.000 / 1.000 / 0.500"
     assert "always tie" in " ".join(names) and "n/a" in reader.rows[names.index("reference: always tie")][4]
 

@@ -87,3 +87,11 @@ def test_each_task_spec_reads_a_rows_answers_and_label():
     assert [protocol.swapped_label_index(i) for i in range(3)] == [1, 0, 2]
     assert protocol.effective_mode("probability", "batch") == "constrained"
     assert protocol.effective_mode("probability", "pair") == "probability"
+
+
+def test_a_real_number_is_what_json_reads_as_a_finite_int_or_float():
+    """Scores, rewards, tie margins and prices share this rule; json.loads reads each of the refused values."""
+    import json
+
+    read = json.loads('[0, -2, 2.5, 1e308, true, false, NaN, Infinity, -Infinity, "1", null, [1]]')
+    assert [protocol.is_real_number(value) for value in read] == [True] * 4 + [False] * 8

@@ -226,6 +226,6 @@ def test_pack_score_and_the_board_take_the_run_as_a_reward_model(rm_run, tmp_pat
     table = json.loads((board / "leaderboard.json").read_text())
     types = {row["judge"]: row["judge_type"] for row in table}
     assert types[metadata["judge_model"]] == "reward model (tie margin 0)"
-    assert set(types.values()) == {"reward model (tie margin 0)", "generative"}  # the references are not
+    assert set(types.values()) == {"reward model (tie margin 0)", ""}  # the references are rules, not judges
     assert "reward model (tie margin 0)" in (board / "index.html").read_text()
     assert r"| plain | reward model \(tie margin 0\) |" in (board / "leaderboard.md").read_text()

@@ -68,11 +68,14 @@ class Row:
     @property
     def judge_type(self) -> str:
         """"reward model" where the verdicts came from rewards (what the outputs are, not what a file claims),
-        with the tie margin its pairs were judged with; else "generative"."""
+        with the tie margin its pairs were judged with; else "generative"; nothing for a reference row, a rule
+        (random, always A, by length) rather than a judge."""
+        if self.role == Role.REFERENCE:
+            return ""
         if not any(VerdictRoute.REWARDS.value in result.verdict_routes for result in self.report.tasks.values()):
             return "generative"
         margin = self.report.metadata.get("tie_margin")
-        return "reward model" + (f" (tie margin {margin:g})" if isinstance(margin, (int, float)) else "")
+        return "reward model" + (f" (tie margin {margin:g})" if protocol.is_real_number(margin) else "")
 
 
 def _row(submission: Submission, index: BenchmarkIndex, resamples: int) -> Row:

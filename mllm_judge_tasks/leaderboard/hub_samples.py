@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from functools import partial
 from pathlib import Path
 
@@ -73,8 +72,7 @@ def _valid_score(value, on_scale: bool = True) -> bool:
     """A judge's score: a real number on the protocol's scale (an expected score may fall between the integers),
     or, for a reward model (`on_scale=False`), any finite reward."""
     low, high = protocol.SCORE_RANGE
-    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-            and (not on_scale or low <= value <= high))
+    return protocol.is_real_number(value) and (not on_scale or low <= value <= high)
 
 
 def _valid_label(task: str, value) -> bool:

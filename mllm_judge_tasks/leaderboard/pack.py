@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from mllm_judge_tasks.problems import Problem, UserError, json_object
-from mllm_judge_tasks.protocol import ORIGINAL, SWAPPED
+from mllm_judge_tasks.protocol import ORIGINAL, SWAPPED, is_real_number
 from mllm_judge_tasks.prompts import SETTINGS
 
 from mllm_judge_tasks.verdicts import judge_failure, read_rewards
@@ -125,7 +125,7 @@ def pack_run(run_dir: Path, out: Path, *, contact: str, license: str, judge_mode
             rewards = read_rewards(line["output"])
             if rewards is not None:  # a reward model's run: the tie margin its pair verdicts were given with
                 margin = rewards.get("tie_margin")
-                margins.add(margin if type(margin) in (int, float) else None)
+                margins.add(margin if is_real_number(margin) else None)
             if error is not None:
                 failed.append(f"{task} {line['id']}{' (swapped)' if order == SWAPPED else ''}: {error}")
             if order == SWAPPED:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -147,7 +146,7 @@ def _read_metadata(directory: Path, submission: Submission) -> None:
     if isinstance(metadata.get("usage"), dict) and (problem := usage_problem(metadata["usage"])):
         problems.append(Problem(METADATA, None, "usage", problem))
     margin = metadata.get("tie_margin")
-    if isinstance(margin, (int, float)) and not isinstance(margin, bool) and not 0 <= margin < math.inf:
+    if type(margin) in (int, float) and not (protocol.is_real_number(margin) and margin >= 0):  # its type is checked above
         problems.append(Problem(METADATA, None, "tie_margin", f"expected a finite number >= 0, got {margin!r}"))
     setting = metadata.get("judge_setting")
     if isinstance(setting, str) and setting.strip() and setting not in SETTINGS:

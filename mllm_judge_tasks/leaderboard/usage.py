@@ -9,7 +9,7 @@ untrusted: every value is checked here, and a price nobody gave stays unknown (n
 
 from __future__ import annotations
 
-import math
+from mllm_judge_tasks.protocol import is_real_number
 
 COUNTS = ("verdicts", "prompt_tokens", "completion_tokens")
 PRICES = ("price_in", "price_out")
@@ -45,8 +45,7 @@ def usage_problem(usage: object) -> str | None:
             return f"{name}: expected a whole number from 0 to {MAX_COUNT}"
     for name in PRICES:
         value = usage[name]
-        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
-                                  or not math.isfinite(value) or not 0 <= value <= MAX_PRICE):
+        if value is not None and not (is_real_number(value) and 0 <= value <= MAX_PRICE):
             return f"{name}: expected null or a price per million tokens from 0 to {MAX_PRICE}"
     return None
 
