@@ -3,8 +3,9 @@
 Runs in the vLLM virtual environment (`bash .ci/make_vllm_venv`; the "vllm" stage of `.ci/run`); in the main
 environment, without vLLM, it is skipped with that reason. An engine takes about a minute to start on a 2-core
 CPU, so each family's engine starts once in this process and serves every comparison (the verdict mode is read
-at each call, as lmms-eval's per-task settings are); the lmms-eval CLI runs twice (a constrained run of the three
-tasks, killed and rerun) and the server once. Every engine starts eager (no torch.compile: 50 s, not two minutes).
+at each call, as lmms-eval's per-task settings are), and each family's server is launched before the first engine
+loads and waited for when first needed. Every engine starts eager (no torch.compile: 50 s, not two minutes). The
+killed and rerun lmms-eval run is in tests/test_vllm_resume.py, which CI runs in a second worker beside this file.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
 pytest.importorskip("vllm", reason="vLLM is not installed here: bash .ci/make_vllm_venv, then run this file in .venv-vllm")
 
-from conftest import kill_once_cached  # noqa: E402
 from tiny_models import build_llava, build_qwen2_vl  # noqa: E402
 from mllm_judge_tasks import harness_requests  # noqa: E402
 from mllm_judge_tasks.verdicts import parse_verdict, read_verdict_probabilities  # noqa: E402
@@ -48,8 +46,21 @@ def rows(mini_repo) -> dict[str, list[dict]]:
             for task in TASKS}
 
 
+@pytest.fixture(scope="module")
+def servers(vllm_models, tmp_path_factory):
+    """Each family's server (the README's form), launched before any engine loads: a server spends its first minute
+    importing, one process after another on one core, which the other core can spend on the tests meanwhile."""
+    from vllm_server import VLLMServer
+
+    launched = {name: VLLMServer.launch(path, tmp_path_factory.mktemp(f"server-{name}") / "server.log")
+                for name, path in vllm_models.items()}
+    yield launched
+    for server in launched.values():
+        server.stop()
+
+
 @pytest.fixture(scope="module", params=list(BUILDERS))
-def engines(request, vllm_models):
+def engines(request, vllm_models, servers):
     """The family's vLLM engine and transformers backend, loaded once; pytest runs one family's tests together."""
     from mllm_judge_tasks.models.mllm_judge_hf import MLLMJudgeHF
     from mllm_judge_tasks.models.mllm_judge_vllm import MLLMJudgeVLLM
@@ -107,38 +118,12 @@ def test_top_k_and_top_p_are_applied_when_sampling(engines, rows):
     assert answers(vllm, pair, ("pair",), temperature=1.0, top_p=1e-6) == greedy
 
 
-def test_a_killed_constrained_run_resumes_from_the_cache_and_parses_every_verdict(qwen, mini_repo, tmp_path):
-    """Through the lmms-eval CLI: kill a constrained run of the three tasks once some batches are cached; the rerun
-    generates only what is missing (in batches of 30: the cache keys no batch size), and every verdict of the three
-    tasks parses. The analysis may run to 100 tokens, in batches of 2, so the first run lasts long enough to be killed."""
-    cache = tmp_path / "cache.sqlite"
-    env = {**os.environ, "MLLM_JUDGE_DATASET": str(mini_repo), "MLLM_JUDGE_CACHE": str(cache), "VLLM_CPU_KVCACHE_SPACE": "1"}
-    command = [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_vllm", "--model_args",
-               f"pretrained={qwen},dtype=float32,max_new_tokens=100,verdict_mode=constrained,enforce_eager=true",
-               "--tasks", "mllm_judge", "--batch_size", "2", "--limit", "20", "--output_path", str(tmp_path / "out")]
-    kept = kill_once_cached(command, env, cache)
-    assert 6 <= kept < 60
-    command[command.index("--batch_size") + 1] = "30"
-    rerun = subprocess.run(command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=1200)
-    counts = re.search(r"mllm_judge_vllm: 60 requests: (\d+) from cache, (\d+) generated, 0 failed; (\d+) repeated", rerun.stderr)
-    assert counts, rerun.stderr[-3000:]
-    from_cache, generated, repeated = map(int, counts.groups())
-    assert kept <= from_cache < 60 and generated > 0 and from_cache + generated + repeated == 60
-    (results,) = (tmp_path / "out").rglob("*results.json")
-    metrics = json.loads(results.read_text())["results"]
-    for task in ("mllm_judge_score", "mllm_judge_pair", "mllm_judge_batch"):
-        assert metrics[task]["parse_rate,none"] == 1.0
-        assert metrics[task]["details,none"]["n"] == 20
-
-
 @pytest.fixture(scope="module")
-def served(engines, vllm_models, tmp_path_factory):
-    """The README's server form for the family's model, on 127.0.0.1: its root URL."""
-    from vllm_server import start_vllm_server, stop_vllm_server
-
-    server, root = start_vllm_server(vllm_models[engines[0]], tmp_path_factory.mktemp("server") / "server.log")
-    yield root
-    stop_vllm_server(server)
+def served(engines, servers):
+    """The family's server, once it answers: its root URL; stopped after the family's tests."""
+    server = servers[engines[0]]
+    yield server.wait()
+    server.stop()
 
 
 def test_the_documented_server_command_serves_our_prompts(engines, served, mini_repo):
