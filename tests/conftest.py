@@ -148,6 +148,27 @@ def kill_once_cached(command: list[str], env: dict, cache: Path, at_least: int =
     return answers()
 
 
+def kill_and_resume(command: list[str], env: dict, cache: Path, backend: str, requests: int, rerun_batch_size: int):
+    """Kill the run once some answers are cached (`kill_once_cached`), rerun it in batches of `rerun_batch_size`
+    (the cache keys no batch size), and check the rerun's count line: of its `requests`, at least the kept ones
+    come from the cache (identical prompts share one answer, so more may), some are generated, none fail, and the
+    counts add up. The rerun's process."""
+    import re
+    import subprocess
+
+    kept = kill_once_cached(command, env, cache)
+    assert 6 <= kept < requests
+    command = [*command]
+    command[command.index("--batch_size") + 1] = str(rerun_batch_size)
+    rerun = subprocess.run(command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=1200)
+    counts = re.search(rf"{backend}: {requests} requests: (\d+) from cache, (\d+) generated, 0 failed; (\d+) repeated",
+                       rerun.stderr)
+    assert counts, rerun.stderr[-3000:]
+    from_cache, generated, repeated = map(int, counts.groups())
+    assert kept <= from_cache < requests and generated > 0 and from_cache + generated + repeated == requests
+    return rerun
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory):
     """`tiny_model("qwen2_vl")`: the directory of that tiny family's checkpoint, built once per session on first use."""

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
 import sys
 
 import pytest
 
 pytest.importorskip("vllm", reason="vLLM is not installed here: bash .ci/make_vllm_venv, then run this file in .venv-vllm")
 
-from conftest import kill_once_cached  # noqa: E402
+from conftest import kill_and_resume  # noqa: E402
 from tiny_models import build_qwen2_vl  # noqa: E402
 
 
@@ -35,14 +33,7 @@ def test_a_killed_constrained_run_resumes_from_the_cache_and_parses_every_verdic
     command = [sys.executable, "-m", "lmms_eval", "--model", "mllm_judge_vllm", "--model_args",
                f"pretrained={qwen},dtype=float32,max_new_tokens=100,verdict_mode=constrained,enforce_eager=true",
                "--tasks", "mllm_judge", "--batch_size", "2", "--limit", "20", "--output_path", str(tmp_path / "out")]
-    kept = kill_once_cached(command, env, cache)
-    assert 6 <= kept < 60
-    command[command.index("--batch_size") + 1] = "30"
-    rerun = subprocess.run(command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=1200)
-    counts = re.search(r"mllm_judge_vllm: 60 requests: (\d+) from cache, (\d+) generated, 0 failed; (\d+) repeated", rerun.stderr)
-    assert counts, rerun.stderr[-3000:]
-    from_cache, generated, repeated = map(int, counts.groups())
-    assert kept <= from_cache < 60 and generated > 0 and from_cache + generated + repeated == 60
+    kill_and_resume(command, env, cache, "mllm_judge_vllm", requests=60, rerun_batch_size=30)
     (results,) = (tmp_path / "out").rglob("*results.json")
     metrics = json.loads(results.read_text())["results"]
     for task in ("mllm_judge_score", "mllm_judge_pair", "mllm_judge_batch"):
