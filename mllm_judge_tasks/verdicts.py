@@ -260,7 +260,8 @@ def _reward_verdict(task: str, payload: dict, n_responses: int | None) -> Parsed
     rewards, margin = payload.get("rewards"), payload.get("tie_margin", 0.0)
     spec = protocol.SPECS[task]
     expected = n_responses if spec.ranked else len(spec.response_fields)
-    if (not isinstance(rewards, list) or not all(protocol.is_real_number(r) for r in rewards) or not protocol.is_real_number(margin) or margin < 0
+    real = protocol.is_real_number
+    if (not isinstance(rewards, list) or not all(real(r) for r in rewards) or not real(margin) or margin < 0
             or len(rewards) not in ((expected,) if expected else protocol.BATCH_SIZES)):
         return ParsedVerdict(None, NoVerdict.BAD_REWARDS)
     return ParsedVerdict(protocol.reward_verdict(task, [float(r) for r in rewards], float(margin)), from_rewards=True)
