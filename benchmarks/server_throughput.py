@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 
 from tiny_vllm_setup import arguments, samples_per_second, tiny_qwen_and_rows
-from vllm_server import start_vllm_server, stop_vllm_server  # tests/, put on the path by tiny_vllm_setup
+from vllm_server import VLLMServer  # tests/, put on the path by tiny_vllm_setup
 
 
 def main() -> int:
@@ -35,7 +35,8 @@ def main() -> int:
     results = {f"mllm_judge_vllm offline {mode}": speed(offline, mode) for mode in ("free", "probability")}
     offline.llm.llm_engine.engine_core.shutdown()
     del offline
-    server, root = start_vllm_server(model_dir, workdir / "server.log")
+    server = VLLMServer.launch(model_dir, workdir / "server.log")
+    root = server.wait()
     try:
         ours = MLLMJudgeOpenAI(base_url=f"{root}/v1", model=str(model_dir), use_cache=False, batch_size=256,
                                max_concurrency=args.concurrency)
@@ -51,7 +52,7 @@ def main() -> int:
                 results[name] = max(results.get(name, 0.0), speed(model, mode, repeats=1))
                 client_cpu[name] = min(client_cpu.get(name, float("inf")), time.process_time() - started)
     finally:
-        stop_vllm_server(server)
+        server.stop()
     print(f"\n{args.docs} score + {args.docs} pair documents, tiny Qwen2-VL, max_new_tokens={args.max_new_tokens}, "
           f"fp32, CPU (client and server share the cores), {args.concurrency} in flight, best of {args.repeats}")
     for name, value in results.items():

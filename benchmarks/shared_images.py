@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 
 from tiny_vllm_setup import arguments, tiny_qwen_and_rows
-from vllm_server import start_vllm_server, stop_vllm_server  # tests/, put on the path by tiny_vllm_setup
+from vllm_server import VLLMServer  # tests/, put on the path by tiny_vllm_setup
 
 SIZE = (896, 672)
 
@@ -53,14 +53,15 @@ def main() -> int:
         del engine
     for caching in (True, False):
         flags = () if caching else ("--no-enable-prefix-caching",)
-        server, root = start_vllm_server(model_dir, workdir / "server.log", *flags)
+        server = VLLMServer.launch(model_dir, workdir / "server.log", *flags)
+        root = server.wait()
         try:
             judge = MLLMJudgeOpenAI(base_url=f"{root}/v1", model=str(model_dir), use_cache=False, batch_size=256,
                                     max_pixels=None, max_concurrency=args.concurrency)
             for grouped in (True, False):
                 results[("server", caching, grouped)] = speed(judge, grouped)
         finally:
-            stop_vllm_server(server)
+            server.stop()
     print(f"\n{len(rows['score'])} score + {len(rows['pair'])} pair documents ({SIZE[0]}x{SIZE[1]} images, each shared by "
           f"up to 10 documents), probability mode, tiny Qwen2-VL, fp32, CPU, best of {args.repeats}; samples/s")
     print(f"{'':10} {'prefix caching':>16} {'grouped':>10} {'ungrouped':>10} {'ratio':>7}")

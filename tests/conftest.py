@@ -148,11 +148,12 @@ def kill_once_cached(command: list[str], env: dict, cache: Path, at_least: int =
     return answers()
 
 
-def kill_and_resume(command: list[str], env: dict, cache: Path, backend: str, requests: int, rerun_batch_size: int):
+def kill_and_resume(command: list[str], env: dict, cache: Path, backend: str, requests: int,
+                    rerun_batch_size: int) -> None:
     """Kill the run once some answers are cached (`kill_once_cached`), rerun it in batches of `rerun_batch_size`
     (the cache keys no batch size), and check the rerun's count line: of its `requests`, at least the kept ones
     come from the cache (identical prompts share one answer, so more may), some are generated, none fail, and the
-    counts add up. The rerun's process."""
+    counts add up."""
     import re
     import subprocess
 
@@ -166,7 +167,6 @@ def kill_and_resume(command: list[str], env: dict, cache: Path, backend: str, re
     assert counts, rerun.stderr[-3000:]
     from_cache, generated, repeated = map(int, counts.groups())
     assert kept <= from_cache < requests and generated > 0 and from_cache + generated + repeated == requests
-    return rerun
 
 
 @pytest.fixture(scope="session")

@@ -53,19 +53,10 @@ class VLLMServer:
                 time.sleep(1)
 
     def stop(self) -> None:
-        stop_vllm_server(self.process)
-
-
-def start_vllm_server(model_dir: Path, log_path: Path, *flags: str, timeout: float = 900) -> tuple[subprocess.Popen, str]:
-    """A started server for `model_dir` (see `VLLMServer.launch`): its process and root URL."""
-    server = VLLMServer.launch(model_dir, log_path, *flags)
-    return server.process, server.wait(timeout)
-
-
-def stop_vllm_server(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+        """Terminated (killed after a minute); stopping a stopped server does nothing."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
