@@ -21,8 +21,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-# Never pinned: this project itself, and the installer's own tools (pip is whatever the venv brings).
-UNPINNED = {"mllm-judge", "pip"}
+# Never pinned: this project itself, and the installers (pip is whatever the venv brings; .ci/make_vllm_venv pins uv).
+UNPINNED = {"mllm-judge", "pip", "uv"}
 
 
 def canonical(name: str) -> str:

@@ -36,7 +36,8 @@ class VLLMServer:
                  "127.0.0.1", "--port", str(port), "--dtype", "float32", "--max-model-len", "2048", "--enforce-eager",
                  *flags],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")})
+                env={**os.environ, "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1"),
+                     "VLLM_ENABLE_V1_MULTIPROCESSING": "1"})  # a server's engine core runs in its own process or not at all
         return cls(process, f"http://127.0.0.1:{port}", log_path)
 
     def wait(self, timeout: float = 900) -> str:
