@@ -92,10 +92,11 @@ def openai_judge(url: str, model, **args):
 
     return MLLMJudgeOpenAI(base_url=url, model=str(model), **{"use_cache": False, "batch_size": 8, **args})
 
+
 class FamilyChecks:
     """Every check, on the family a subclass names: a class per family, so that CI's `-n 3 --dist loadscope` runs
-    the two families and tests/test_vllm_resume.py in three workers at once (their time is mostly processes
-    starting, which three workers overlap on two cores better than two)."""
+    the two families and tests/test_vllm_resume.py in three workers at once. On two cores that measured the same as
+    two workers (one with both families); a third core shortens it."""
 
     family: str
 
