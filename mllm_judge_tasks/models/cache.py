@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,12 @@ def image_digest(image: Image.Image) -> str:
     digest.update(f"{image.mode}{image.size}".encode())
     digest.update(image.tobytes())
     return digest.hexdigest()
+
+
+def default_cache() -> Path:
+    """MLLM_JUDGE_CACHE, or the user's cache folder; read when a backend starts (not at import: a process may
+    start several runs with different environments)."""
+    return Path(os.environ.get("MLLM_JUDGE_CACHE", Path.home() / ".cache" / "mllm-judge" / "generations.sqlite"))
 
 
 def request_key(model: Mapping, prompt: str, image_digests: Iterable[str], settings: Mapping) -> str:

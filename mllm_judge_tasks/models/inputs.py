@@ -1,4 +1,4 @@
-"""Chat messages → model inputs, and free generation with stop strings."""
+"""A request's protocol task, chat messages → model inputs, and free generation with stop strings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,25 @@ from functools import cached_property
 import torch
 from PIL import Image
 
+from mllm_judge_tasks.protocol import TASKS
+
 from .cache import image_digest
+from .preflight import SetupError
+
+
+def protocol_task(doc_to_messages) -> str:
+    """The protocol task ("score", "pair", "batch") a request's task YAML names (`lmms_eval_specific_kwargs`).
+
+    lmms-eval hands a chat model its Task's bound `doc_to_messages`, and the Task
+    holds the YAML's kwargs, so the task travels with every request: nothing is
+    guessed from which fields a document has.
+    """
+    kwargs = getattr(getattr(doc_to_messages, "__self__", None), "lmms_eval_specific_kwargs", None)
+    task = kwargs.get("task") if isinstance(kwargs, dict) else None
+    if task not in TASKS:
+        raise SetupError("a request's task YAML names no protocol task (lmms_eval_specific_kwargs: task: score, pair "
+                         "or batch); the mllm_judge backends judge the mllm_judge tasks")
+    return task
 
 
 @dataclass

@@ -22,7 +22,6 @@ as a judge failure (never cached), writes the cache after every batch and prints
 from __future__ import annotations
 
 import inspect
-import os
 import sys
 from pathlib import Path
 
@@ -32,33 +31,12 @@ from lmms_eval.api.model import lmms
 from tqdm import tqdm
 
 from mllm_judge_tasks.problems import UserError
-from mllm_judge_tasks.protocol import SPECS, TASKS, VERDICT_KEY, VERDICT_MODES, failure_output, probability_output
+from mllm_judge_tasks.protocol import SPECS, VERDICT_KEY, VERDICT_MODES, failure_output, probability_output
 
-from .cache import CACHE_ERRORS, GenerationCache, cache_warning, request_key
-from .inputs import JudgeRequest, to_request
+from .cache import CACHE_ERRORS, GenerationCache, cache_warning, default_cache, request_key
+from .inputs import JudgeRequest, protocol_task, to_request
 from .preflight import SetupError, check_checkpoint, check_dataset, check_model_args
 from .settings import generation_settings, truthy
-
-
-def default_cache() -> Path:
-    """MLLM_JUDGE_CACHE, or the user's cache folder; read when a backend starts (not at import: a process may
-    start several runs with different environments)."""
-    return Path(os.environ.get("MLLM_JUDGE_CACHE", Path.home() / ".cache" / "mllm-judge" / "generations.sqlite"))
-
-
-def protocol_task(doc_to_messages) -> str:
-    """The protocol task ("score", "pair", "batch") a request's task YAML names (`lmms_eval_specific_kwargs`).
-
-    lmms-eval hands a chat model its Task's bound `doc_to_messages`, and the Task
-    holds the YAML's kwargs, so the task travels with every request: nothing is
-    guessed from which fields a document has.
-    """
-    kwargs = getattr(getattr(doc_to_messages, "__self__", None), "lmms_eval_specific_kwargs", None)
-    task = kwargs.get("task") if isinstance(kwargs, dict) else None
-    if task not in TASKS:
-        raise SetupError("a request's task YAML names no protocol task (lmms_eval_specific_kwargs: task: score, pair "
-                         "or batch); the mllm_judge backends judge the mllm_judge tasks")
-    return task
 
 
 class JudgeBackend(lmms):

@@ -2,8 +2,8 @@
 
 The same prompts, cache, de-duplication, resume and verdict modes as the
 offline backends (`judge_backend.JudgeBackend`); requests go out concurrently
-(`max_concurrency`), and the `openai` client retries 429s, 5xx and timeouts
-with backoff, honouring `Retry-After`. A request that still fails is that
+(`max_concurrency`, `chat_client.py`), and the `openai` client retries 429s,
+5xx and timeouts with backoff, honouring `Retry-After`. A request that still fails is that
 item's judge failure, never cached: rerunning the command asks again for those
 items only. Which route each verdict mode takes on this server is probed once
 (`endpoint.py`) and printed. The key is read from the environment variable
@@ -16,17 +16,16 @@ named by `api_key_env`, so it is in no command line, results file or cache.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import os
 import sys
-import weakref
 
 from lmms_eval.models.model_utils.usage_metrics import log_usage
 
 from mllm_judge_tasks.protocol import VERDICT_KEY, VERDICT_OPENING
 
+from .chat_client import ChatSender
 from .endpoint import (GENERIC, ROUTES, VLLM, ImageURLs, api_messages, local_weights, probe, schema_answer,
                        verdict_schema, verdict_token_weights)
 from .fingerprint import fingerprint
@@ -66,13 +65,14 @@ class MLLMJudgeOpenAI(JudgeBackend):
     ) -> None:
         super().__init__(pretrained=None, batch_size=batch_size, max_pixels=max_pixels, max_new_tokens=max_new_tokens,
                          verdict_mode=verdict_mode, cache=cache, use_cache=use_cache, unknown_args=kwargs)
-        self._api_key = os.environ.get(api_key_env) or ""
-        if not self._api_key and api_key_env != DEFAULT_KEY_VARIABLE:
+        api_key = os.environ.get(api_key_env) or ""
+        if not api_key and api_key_env != DEFAULT_KEY_VARIABLE:
             raise SetupError(f"{self.name}: api_key_env={api_key_env} names an environment variable that is not set")
-        self._api_key = self._api_key or "EMPTY"  # a self-hosted server without --api-key takes any key
-        self.max_concurrency, self.timeout, self.max_retries = int(max_concurrency), float(timeout), int(max_retries)
+        api_key = api_key or "EMPTY"  # a self-hosted server without --api-key takes any key
         self.prices = (float(price_in) if price_in else None, float(price_out) if price_out else None)
-        self.endpoint = probe(base_url, model, self._api_key)
+        self.endpoint = probe(base_url, model, api_key)
+        self._sender = ChatSender(self.endpoint.base_url, api_key, timeout=float(timeout), max_retries=int(max_retries),
+                                  max_concurrency=int(max_concurrency))
         self.tokenizer = self._tokenizer(tokenizer)
         self.routes = dict(ROUTES[self.endpoint.kind])  # printed, counted in results.json, part of the cache key
         if self.endpoint.kind == VLLM and self.tokenizer is None:  # token ids need the checkpoint's tokenizer
@@ -81,7 +81,6 @@ class MLLMJudgeOpenAI(JudgeBackend):
         self.fallbacks = 0
         self._image_urls = ImageURLs()
         self._spent: dict[int, list[int]] = {}  # tokens per item of the batch being judged (see _judge)
-        self._openai = None  # the client, made on the first request (see _client)
         weights = local_weights(self.endpoint.weights)
         self.model_identity = {
             "engine": "openai-compatible", "model": model, "served": self.endpoint.weights, "revision": revision,
@@ -124,45 +123,11 @@ class MLLMJudgeOpenAI(JudgeBackend):
 
     # Sending ----------------------------------------------------------------------------------------------------
 
-    def _client(self):
-        """One client and event loop for the run: its connections are kept between batches. Both are closed when
-        the backend goes away or the process ends. The client sends through aiohttp (the `openai` package's own
-        `DefaultAioHttpClient`): with dozens of requests in flight, httpx's connection pool rescans every
-        connection at each request and response, about 2 ms of CPU a request at 64 in flight."""
-        if self._openai is None:
-            from openai import AsyncOpenAI, DefaultAioHttpClient
-
-            self._loop = asyncio.new_event_loop()
-            self._openai = AsyncOpenAI(base_url=self.endpoint.base_url, api_key=self._api_key, timeout=self.timeout,
-                                       max_retries=self.max_retries, http_client=DefaultAioHttpClient())
-            weakref.finalize(self, _close, self._loop, self._openai)
-        return self._openai
-
     def _send(self, requests: list[JudgeRequest], bodies: list[dict]) -> list:
-        """Every body at once, at most `max_concurrency` in flight; a failed request's exception in its place.
-        The tokens each request spent are added to its item's (see `_judge`)."""
-        from openai import APIError
-        from openai.types.chat import ChatCompletion
-
-        client = self._client()
-        # Posted as built (vLLM's own parameters beside the API's) through the client's documented `post`, with its
-        # retries, backoff and auth and the typed ChatCompletion back: `chat.completions.create` first walks every
-        # message against its typed schema, 3 ms of CPU a request, the client's largest cost at 64 in flight.
-        payloads = [{"model": self.endpoint.model, **body} for body in bodies]
-
-        async def run() -> list:
-            limit = asyncio.Semaphore(self.max_concurrency)
-
-            async def one(payload: dict):
-                async with limit:
-                    return await client.post("/chat/completions", body=payload, cast_to=ChatCompletion)
-
-            return await asyncio.gather(*(one(payload) for payload in payloads), return_exceptions=True)
-
-        responses = self._loop.run_until_complete(run())
+        """Every body at once (see `ChatSender.send`); the tokens each request spent are added to its item's
+        (see `_judge`) and to the run's."""
+        responses = self._sender.send([{"model": self.endpoint.model, **body} for body in bodies])
         for request, response in zip(requests, responses):
-            if isinstance(response, Exception) and not isinstance(response, (APIError, ValueError)):
-                raise response  # a fault of ours, not the server's: not an item's failure
             if not isinstance(response, Exception) and response.usage is not None:
                 spent = (response.usage.prompt_tokens or 0, response.usage.completion_tokens or 0)
                 self.tokens = (self.tokens[0] + spent[0], self.tokens[1] + spent[1])
@@ -293,7 +258,3 @@ class MLLMJudgeOpenAI(JudgeBackend):
         print(line, file=sys.stderr)
         return answers
 
-
-def _close(loop: asyncio.AbstractEventLoop, client) -> None:
-    loop.run_until_complete(client.close())
-    loop.close()
