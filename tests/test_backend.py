@@ -35,9 +35,14 @@ def judge(path: Path, batch_size: int, **kwargs) -> MLLMJudgeHF:
 
 
 def test_an_image_that_fails_to_decode_is_reported_and_the_run_goes_on(tiny_model, pair_rows, tmp_path, capfd):
+    """Also in the state of every lmms-eval run, whose task module lets PIL decode a truncated file (rows filled
+    grey): the judge must not judge a picture nobody saw."""
+    import lmms_eval.api.task  # noqa: F401  (sets ImageFile.LOAD_TRUNCATED_IMAGES, as in an lmms-eval run)
+
     broken = tmp_path / "broken.jpg"
     Image.effect_noise((64, 64), 80).convert("RGB").save(broken)
     broken.write_bytes(broken.read_bytes()[:-2000])  # the header reads, the pixels do not
+    assert Image.open(broken).convert("RGB").size == (64, 64)  # what lmms-eval's setting alone would let through
     rows = [dict(row) for row in pair_rows.select(range(3))]
     rows[1]["image"] = Image.open(broken)  # decoding fails only when the pixels are read
     model = judge(tiny_model("llava"), batch_size=2)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
 import torch
-from PIL import Image
+from PIL import Image, ImageFile
 
 from mllm_judge_tasks.protocol import TASKS
 
@@ -48,6 +49,23 @@ class JudgeRequest:
     def image_digests(self) -> list[str]:
         """Each image's pixel digest, computed once: the cache key's part, and what groups requests sharing an image."""
         return [image_digest(image) for image in self.images]
+
+
+@contextmanager
+def whole_images_only() -> Iterator[None]:
+    """Within it, an image file cut short fails to decode (OSError "image file is truncated").
+
+    lmms-eval's task module sets PIL's global `ImageFile.LOAD_TRUNCATED_IMAGES` on import (for one truncated
+    image in NoCaps), so in every lmms-eval run a truncated image would decode with its missing rows filled grey
+    and be judged as if humans had seen that picture. Our backends render documents within this, so such an
+    item is a judge failure instead; lmms-eval's own models keep lmms-eval's choice.
+    """
+    allowed = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = allowed
 
 
 def cap_pixels(image: Image.Image, max_pixels: int | None) -> Image.Image:

@@ -34,7 +34,7 @@ from mllm_judge_tasks.problems import UserError
 from mllm_judge_tasks.protocol import SPECS, VERDICT_KEY, VERDICT_MODES, failure_output, probability_output
 
 from .cache import CACHE_ERRORS, GenerationCache, cache_warning, default_cache, request_key
-from .inputs import JudgeRequest, protocol_task, to_request
+from .inputs import JudgeRequest, protocol_task, to_request, whole_images_only
 from .preflight import SetupError, check_checkpoint, check_dataset, check_model_args
 from .settings import generation_settings, truthy
 
@@ -164,7 +164,9 @@ class JudgeBackend(lmms):
         task = protocol_task(doc_to_messages)
         settings = generation_settings(gen_kwargs, task=task, verdict_mode=self.verdict_mode, max_new_tokens=self.max_new_tokens)
         try:
-            rendered = self._render(doc_to_messages(doc), task=task, answer_count=SPECS[task].answer_count(doc),
+            with whole_images_only():
+                messages = doc_to_messages(doc)
+            rendered = self._render(messages, task=task, answer_count=SPECS[task].answer_count(doc),
                                     item_id=str(doc.get("id", doc_id)), doc=doc)
         except (OSError, ValueError, SyntaxError) as error:  # an image that fails to decode, a bad message
             print(f"{self.name}: skipped, {task_name} doc {doc_id} ({doc.get('id')}): {type(error).__name__}: {error}",
