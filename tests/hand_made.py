@@ -58,6 +58,8 @@ HAND_PREDICTIONS = [
     {"task": "batch", "id": "batch-10", "output": "[[A]], [[B]], [[C]], [[D]]"},
     {"task": "batch", "id": "batch-11", "output": "I cannot rank these."},
 ]
+# The hand-made pairs judged in swapped order only: no plain-order verdict, so no pair headline.
+SWAPPED = [{"task": "pair", "id": f"pair-{i}", "output": "[[A]]", "order": "swapped"} for i in range(1, 5)]
 
 
 def hand_submission(directory: Path, metadata=None, lines=None) -> Path:
