@@ -19,7 +19,7 @@ class ChatSender:
     def __init__(self, base_url: str, api_key: str, *, timeout: float, max_retries: int, max_concurrency: int) -> None:
         self.base_url, self.max_concurrency = base_url, max_concurrency
         self._api_key, self._timeout, self._max_retries = api_key, timeout, max_retries
-        self._client = None  # made on the first request, inside the process that sends
+        self._client, self._loop = None, None  # made on the first request, inside the process that sends
 
     def _open(self):
         """The client sends through aiohttp (the `openai` package's own `DefaultAioHttpClient`): with dozens of

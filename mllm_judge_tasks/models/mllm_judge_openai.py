@@ -3,11 +3,12 @@
 The same prompts, cache, de-duplication, resume and verdict modes as the
 offline backends (`judge_backend.JudgeBackend`); requests go out concurrently
 (`max_concurrency`, `chat_client.py`), and the `openai` client retries 429s,
-5xx and timeouts with backoff, honouring `Retry-After`. A request that still fails is that
-item's judge failure, never cached: rerunning the command asks again for those
-items only. Which route each verdict mode takes on this server is probed once
-(`endpoint.py`) and printed. The key is read from the environment variable
-named by `api_key_env`, so it is in no command line, results file or cache.
+5xx and timeouts with backoff, honouring `Retry-After`. A request that still
+fails is that item's judge failure, never cached: rerunning the command asks
+again for those items only. Which route each verdict mode takes on this
+server is probed once (`endpoint.py`) and printed. The key is read from the
+environment variable named by `api_key_env`, so it is in no command line,
+results file or cache.
 
     lmms-eval --model mllm_judge_openai \\
         --model_args base_url=http://127.0.0.1:8000/v1,model=Qwen/Qwen2.5-VL-7B-Instruct,verdict_mode=constrained \\
