@@ -133,13 +133,12 @@ class FamilyChecks:
 
     def test_the_documented_server_command_serves_our_prompts(self, engines, served, mini_repo):
         """The server reads our prompts as our processor does: the same prompt token counts."""
-        import base64
-        import io
         import urllib.request
 
         from datasets import load_dataset
 
         from mllm_judge_tasks import prompts
+        from mllm_judge_tasks.models.endpoint import image_url
         from mllm_judge_tasks.models.inputs import to_request
 
         _, hf = engines
@@ -152,10 +151,7 @@ class FamilyChecks:
             messages = prompts.judge_messages("pair", doc, "plain", None)
             request = to_request(processor, messages, None, task="pair", answer_count=2)
             expected.append(len(processor(text=[request.prompt], images=[request.images], return_tensors="pt")["input_ids"][0]))
-            buffer = io.BytesIO()
-            request.images[0].save(buffer, format="PNG")
-            url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-            content = [{"type": "image_url", "image_url": {"url": url}} if part["type"] == "image" else part
+            content = [{"type": "image_url", "image_url": {"url": image_url(request.images[0])}} if part["type"] == "image" else part
                        for part in messages[0]["content"]]
             body = {"model": model, "messages": [{"role": "user", "content": content}], "max_tokens": 4, "temperature": 0}
             call = urllib.request.Request(f"{served}/v1/chat/completions", data=json.dumps(body).encode(),
@@ -185,8 +181,8 @@ class FamilyChecks:
         assert ours["batch"] == offline["batch"]
         assert judge.tokens[0] > 0 and judge.tokens[1] > 0
 
-    def test_429s_are_retried_after_retry_after_and_a_down_server_fails_items_that_a_rerun_judges(self, 
-            engines, served, model, rows, tmp_path):
+    def test_429s_are_retried_after_retry_after_and_a_down_server_fails_items_that_a_rerun_judges(
+            self, engines, served, model, rows, tmp_path):
         """Through a proxy in front of the real server: three 429s with `Retry-After: 1` cost only time; while the
         server is down (503 on every attempt) the items are judge failures, never cached; the rerun of the same
         requests with the server back takes the rest from the cache and generates only the failed ones."""
