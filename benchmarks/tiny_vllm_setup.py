@@ -43,7 +43,7 @@ def tiny_qwen_and_rows(docs: int, prefix: str) -> tuple[Path, dict, Path]:
 
 def samples_per_second(model, rows: dict, mode: str, max_new_tokens: int, repeats: int) -> float:
     """Samples/s over the score and pair documents, the fastest of `repeats`; cache off, de-duplication counted as
-    work done. Each task's requests go in one call, as lmms-eval hands them over."""
+    work done. Every task's requests go in one call, as lmms-eval's evaluator hands a run's requests over."""
     from mllm_judge_tasks.harness_requests import judge_requests
 
     if hasattr(model, "verdict_mode"):
@@ -51,7 +51,7 @@ def samples_per_second(model, rows: dict, mode: str, max_new_tokens: int, repeat
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        for task, items in rows.items():
-            model.generate_until(judge_requests(model, items, task, max_new_tokens=max_new_tokens))
+        model.generate_until([request for task, items in rows.items()
+                              for request in judge_requests(model, items, task, max_new_tokens=max_new_tokens)])
         best = min(best, time.perf_counter() - start)
     return sum(len(items) for items in rows.values()) / best
