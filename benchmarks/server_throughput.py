@@ -4,12 +4,11 @@
 The same tiny Qwen2-VL (heads of 32, as vLLM on CPU needs), the same mini-benchmark score and pair documents,
 greedy, cache off, all the documents' requests in one call. Both clients keep --concurrency requests in flight
 (default 128: all of them at the default --docs, so the server batches them all, as the offline engine does; at 64
-both clients were slower, ours 96 → 106 samples/s, lmms-eval's 69 → 73). Prints samples/s for free and probability
-modes (lmms-eval's `openai` has free mode only); the offline engine runs first and is shut down before the server
-starts, so they never share the cores. The two clients take turns, pass by pass, so that a change in the machine's
-load falls on both; the CPU seconds each client's process spent on a pass (`time.process_time`, its threads
-included; the server is another process) are printed too, since on shared cores that is what a client takes from
-the server.
+both clients were slower, README's figures). Prints samples/s for free and probability modes (lmms-eval's `openai`
+has free mode only); the offline engine runs first and is shut down before the server starts, so they never share
+the cores. The two clients take turns, pass by pass, so that a change in the machine's load falls on both; the CPU
+seconds each client's process spent on a pass (`time.process_time`, its threads included; the server is another
+process) are printed too, since on shared cores that is what a client takes from the server.
 Goal: `mllm_judge_openai` free ≥ 1.5× lmms-eval's `openai` free; the ratio to offline is reported.
 
 Run it in the vLLM environment: VLLM_CPU_KVCACHE_SPACE=1 .venv-vllm/bin/python benchmarks/server_throughput.py
