@@ -131,19 +131,18 @@ class FamilyChecks:
         assert answers(vllm, pair, ("pair",), temperature=1.0, top_k=1) == greedy
         assert answers(vllm, pair, ("pair",), temperature=1.0, top_p=1e-6) == greedy
 
-    def test_the_documented_server_command_serves_our_prompts(self, engines, served, mini_repo):
-        """The server reads our prompts as our processor does: the same prompt token counts."""
+    def test_the_documented_server_command_serves_our_prompts(self, engines, served, model, mini_repo):
+        """The server reads our prompts, as `mllm_judge_openai` sends them, as our processor does: the same prompt
+        token counts."""
         import urllib.request
 
         from datasets import load_dataset
 
         from mllm_judge_tasks import prompts
-        from mllm_judge_tasks.models.endpoint import image_url
         from mllm_judge_tasks.models.inputs import to_request
 
         _, hf = engines
-        models = json.load(urllib.request.urlopen(f"{served}/v1/models", timeout=5))
-        (model,) = [card["id"] for card in models["data"]]
+        judge = openai_judge(f"{served}/v1", model)
         processor = hf.processor
         docs = load_dataset(str(mini_repo), "pair", split="test").select(range(3))
         lengths, expected = [], []
@@ -151,9 +150,8 @@ class FamilyChecks:
             messages = prompts.judge_messages("pair", doc, "plain", None)
             request = to_request(processor, messages, None, task="pair", answer_count=2)
             expected.append(len(processor(text=[request.prompt], images=[request.images], return_tensors="pt")["input_ids"][0]))
-            content = [{"type": "image_url", "image_url": {"url": image_url(request.images[0])}} if part["type"] == "image" else part
-                       for part in messages[0]["content"]]
-            body = {"model": model, "messages": [{"role": "user", "content": content}], "max_tokens": 4, "temperature": 0}
+            sent = judge._render(messages, task="pair", answer_count=2, item_id=str(doc["id"]), doc=doc)
+            body = {"model": judge.endpoint.model, "messages": judge._messages(sent), "max_tokens": 4, "temperature": 0}
             call = urllib.request.Request(f"{served}/v1/chat/completions", data=json.dumps(body).encode(),
                                           headers={"Content-Type": "application/json"})
             answer = json.load(urllib.request.urlopen(call, timeout=300))
